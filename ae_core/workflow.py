@@ -1,0 +1,106 @@
+"""End-to-end recipes shared by the CLI, the app and the benchmarks: train on a dataset, measure
+on its held-out split, save with a model card; and the list of shipped models that
+`python -m ae_core pretrain` rebuilds.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+from . import data as data_mod
+from . import evaluate, models, store
+from .training import History, TrainConfig, train
+
+# Bounds for trainings that a web visitor can start (the CLI may go further).
+APP_LIMITS = {"epochs": 30, "seconds": 300.0, "n_train": 60_000, "latent_dim": 64, "hidden": 1024}
+
+
+@dataclasses.dataclass
+class TrainResult:
+    model: models.Autoencoder
+    history: History
+    metrics: dict
+    dataset: data_mod.Dataset
+    train_config: TrainConfig
+
+    def meta(self) -> dict:
+        return {
+            "dataset": {"name": self.dataset.name, "split": self.dataset.split_info(),
+                        "sample_shape": list(self.dataset.sample_shape)},
+            "metrics": self.metrics,
+            "history": self.history.to_dict(),
+            "train_config": dataclasses.asdict(self.train_config),
+        }
+
+
+def train_on(kind: str, dataset: data_mod.Dataset | str, train_config: TrainConfig | None = None,
+             on_step=None, on_epoch=None, should_stop: Callable[[], bool] | None = None,
+             n_train: int | None = None, **overrides) -> TrainResult:
+    """Build a `kind` model sized for the dataset, train it, and measure it (and PCA) on the test split."""
+    ds = data_mod.load_dataset(dataset) if isinstance(dataset, str) else dataset
+    cfg = train_config or TrainConfig()
+    overrides.setdefault("input_shape", ds.sample_shape)
+    model = models.build(kind, seed=cfg.seed, **overrides)
+    x_train = ds.x_train if n_train is None else ds.x_train[:n_train]
+    history = train(model, x_train, cfg, on_step=on_step, on_epoch=on_epoch, should_stop=should_stop)
+    metrics = {
+        "test": evaluate.model_metrics(model, ds.x_test),
+        "pca": evaluate.pca_metrics(x_train, ds.x_test, model.latent_dim),
+    }
+    return TrainResult(model, history, metrics, ds, cfg)
+
+
+def save_result(result: TrainResult, name: str, root: str | Path | None = None, description: str = "") -> Path:
+    m = result.meta()
+    return store.save(result.model, name, root, dataset=m["dataset"], metrics=m["metrics"], history=m["history"],
+                      train_config=m["train_config"], description=description)
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """One shipped model: how `pretrain` makes it."""
+
+    name: str
+    kind: str
+    config: dict
+    epochs: int
+    description: str
+    train: dict = dataclasses.field(default_factory=dict)
+
+
+# Sized so that all shipped weights together stay under 25 MB and pretrain runs in minutes on 2 cores.
+SHIPPED: tuple[Recipe, ...] = (
+    Recipe("ae-2d", "ae", {"latent_dim": 2, "hidden": (512, 128)}, 60, "2-D MLP autoencoder: the latent map."),
+    Recipe("linear-2d", "linear", {"latent_dim": 2}, 60, "Linear autoencoder: learns the PCA plane."),
+    Recipe("ae-16d", "ae", {"latent_dim": 16, "hidden": (512, 128)}, 60, "16-D MLP autoencoder for sliders and traversals."),
+    Recipe("ae-30d", "ae", {"latent_dim": 30, "hidden": (512, 128)}, 60, "30-D MLP autoencoder (Hinton & Salakhutdinov's code size)."),
+    Recipe("sparse", "sparse", {"latent_dim": 1024}, 40, "Overcomplete sparse autoencoder (KL sparsity)."),
+    Recipe("dae", "dae", {"latent_dim": 16, "hidden": (512, 128)}, 60,
+           "Denoising AE trained on a mix of Gaussian, masking and salt-and-pepper noise."),
+    Recipe("sdae", "sdae", {"latent_dim": 16, "hidden": (512, 128)}, 30,
+           "Stacked denoising AE: greedy stages on masked inputs, then fine-tuned."),
+    Recipe("conv", "conv", {"latent_dim": 16}, 30, "Convolutional autoencoder, 16-D code."),
+    Recipe("vae-2d", "vae", {"latent_dim": 2, "hidden": (512, 128)}, 80, "2-D variational autoencoder."),
+    Recipe("beta-vae-10d", "beta-vae", {"latent_dim": 10, "hidden": (512, 128)}, 80, "beta-VAE (beta = 4), 10-D latent."),
+)
+
+
+def pretrain(root: str | Path | None = None, names: list[str] | None = None, dataset: str = data_mod.DEFAULT,
+             epochs_scale: float = 1.0, on_step=None, log: Callable[[str], None] = print) -> list[Path]:
+    """(Re)build the shipped models; `names` picks a subset, `epochs_scale` shortens them for smoke tests."""
+    ds = data_mod.load_dataset(dataset)
+    chosen = [r for r in SHIPPED if names is None or r.name in names]
+    unknown = set(names or ()) - {r.name for r in SHIPPED}
+    if unknown:
+        raise ValueError(f"Unknown shipped model(s) {sorted(unknown)}; known: {[r.name for r in SHIPPED]}")
+    out = []
+    for r in chosen:
+        cfg = TrainConfig(epochs=max(1, int(r.epochs * epochs_scale)), patience=10, **r.train)
+        result = train_on(r.kind, ds, cfg, on_step=on_step, **r.config)
+        path = save_result(result, r.name, root, r.description)
+        t, p = result.metrics["test"], result.metrics["pca"]
+        log(f"{r.name:14s} {r.kind:9s} test sse {t['sse']:7.2f} (PCA {p['sse']:7.2f}, ratio {t['sse'] / p['sse']:.3f})"
+            f"  psnr {t['psnr']:.2f} dB  {result.history.seconds:.0f}s")
+        out.append(path)
+    return out

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+import torch
+from scipy.linalg import subspace_angles
+
+from ae_core import evaluate, models
+from ae_core.training import TrainConfig, train
+
+
+@pytest.mark.parametrize("kind", list(models.KINDS))
+def test_shapes_and_losses(kind):
+    m = models.build(kind, latent_dim=3) if kind != "sparse" else models.build(kind, latent_dim=900)
+    x = torch.rand(5, 1, 28, 28)
+    z = m.encode(x)
+    assert z.shape == (5, m.latent_dim)
+    assert m.decode(z).shape == (5, 1, 28, 28) and m(x).shape == (5, 1, 28, 28)
+    parts = m.loss(x, torch.Generator().manual_seed(0))
+    assert parts["loss"].ndim == 0 and torch.isfinite(parts["loss"]) and "recon" in parts
+    if kind == "sparse":
+        assert "sparsity" in parts
+    if kind in ("vae", "beta-vae"):
+        assert "kl" in parts and parts["kl"] >= 0
+    parts["loss"].backward()
+    assert all(p.grad is not None for p in m.parameters())
+    assert m.first_layer_filters().shape[1:] == ((1, 3, 3) if kind == "conv" else (1, 28, 28))
+
+
+@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 13, 17), (1, 28, 28)])
+def test_image_shape_comes_from_config(shape):
+    for kind in ("ae", "conv", "vae", "sdae"):
+        m = models.build(kind, input_shape=shape, latent_dim=4)
+        assert m(torch.rand(2, *shape)).shape == (2, *shape)
+
+
+def test_point_data_shape():
+    m = models.build("ae", input_shape=(3,), latent_dim=2, hidden=(16,))
+    assert m(torch.rand(7, 3)).shape == (7, 3)
+
+
+def test_beta_vae_defaults_and_overrides():
+    assert models.build("beta-vae").config.beta == 4.0
+    assert models.build("beta-vae", beta=8).config.beta == 8.0
+    assert models.build("vae").config.beta == 1.0
+
+
+def test_config_errors_are_clear():
+    with pytest.raises(models.ConfigError, match="Unknown model kind"):
+        models.build("gan")
+    with pytest.raises(models.ConfigError, match="unknown config keys"):
+        models.build("ae", depth=3)
+    with pytest.raises(models.ConfigError, match="between 1 and"):
+        models.build("ae", hidden=(1_000_000_000,))
+    with pytest.raises(models.ConfigError, match="parameters"):
+        models.build("ae", hidden=(16000, 16000, 16000))
+    with pytest.raises(models.ConfigError):
+        models.build("ae", latent_dim="two")
+    with pytest.raises(models.ConfigError):
+        models.build("dae", noise="blur:1")
+
+
+def test_same_seed_same_init():
+    a, b = models.build("ae", seed=3), models.build("ae", seed=3)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    c = models.build("ae", seed=4)
+    assert not torch.equal(next(a.parameters()), next(c.parameters()))
+
+
+@pytest.mark.slow
+def test_linear_ae_spans_pca_subspace(mnist5k):
+    """The linear AE's decoder columns span the same plane as PCA's top components."""
+    from sklearn.decomposition import PCA
+
+    x = mnist5k.x_train
+    m = models.build("linear", latent_dim=2)
+    train(m, x, TrainConfig(epochs=40, lr=3e-3, batch_size=256, patience=0))
+    w_dec = m.decoder[0].weight.detach().numpy()  # (784, 2)
+    pcs = PCA(2).fit(x.reshape(len(x), -1)).components_.T
+    angles = np.degrees(subspace_angles(w_dec, pcs))
+    assert angles.max() < 5.0, angles
+    # and it reconstructs like PCA on held-out data
+    ae = evaluate.model_metrics(m, mnist5k.x_test)["sse"]
+    pca = evaluate.pca_metrics(x, mnist5k.x_test, 2)["sse"]
+    assert ae < pca * 1.02
