@@ -1,0 +1,1 @@
+"""Streamlit-side helpers: the only place with st.cache_* wrappers, and the shared sidebar."""
