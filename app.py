@@ -3,22 +3,22 @@ import streamlit as st
 
 from ui.state import sidebar
 
-st.set_page_config(page_title="Manifold Lab", page_icon="🌀", layout="wide")
+st.set_page_config(page_title="Manifold Lab", page_icon=":material/blur_circular:", layout="wide")
 
 PAGES = {
     "Explore": [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("pages/latent_space.py", title="Latent space", icon="🗺️"),
-        st.Page("pages/generate.py", title="Generate & traverse", icon="🎛️"),
-        st.Page("pages/pca_vs_ae.py", title="PCA vs AE", icon="📐"),
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/latent_space.py", title="Latent space", icon=":material/scatter_plot:"),
+        st.Page("pages/generate.py", title="Generate & traverse", icon=":material/tune:"),
+        st.Page("pages/pca_vs_ae.py", title="PCA vs AE", icon=":material/compare:"),
     ],
     "Use": [
-        st.Page("pages/denoise.py", title="Denoise", icon="🧽"),
-        st.Page("pages/compression.py", title="Compression vs JPEG", icon="🗜️"),
-        st.Page("pages/train.py", title="Train", icon="🏋️"),
+        st.Page("pages/denoise.py", title="Denoise", icon=":material/auto_fix_high:"),
+        st.Page("pages/compression.py", title="Compression vs JPEG", icon=":material/compress:"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     ],
     "Ideas": [
-        st.Page("pages/manifold.py", title="Manifold & dimensionality", icon="🌐"),
+        st.Page("pages/manifold.py", title="Manifold & dimensionality", icon=":material/blur_on:"),
     ],
 }
 

@@ -41,6 +41,7 @@ class TrainConfig:
     fine_tune_epochs: int | None = None  # end-to-end epochs after greedy stages; None = epochs
     max_seconds: float | None = None
     device: str = "auto"
+    schedule: str = "constant"  # or "cosine": the learning rate decays to 0 over the planned steps
 
 
 @dataclasses.dataclass
@@ -131,6 +132,10 @@ def fit(
     t0 = time.perf_counter()
     params = [p for p in module.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    sched = None
+    if config.schedule == "cosine":
+        total = max(1, epochs * math.ceil(len(x_fit) / config.batch_size))
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
     g = torch.Generator(device=x_fit.device).manual_seed(config.seed)
     perm_gen = torch.Generator().manual_seed(config.seed)
     best, best_state, waited = math.inf, None, 0
@@ -147,6 +152,8 @@ def fit(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if sched is not None:
+                sched.step()
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise FloatingPointError(f"{stage}: the loss became {value} at epoch {epoch + 1}; try a smaller learning rate.")

@@ -65,19 +65,32 @@ def test_same_seed_same_init():
     assert not torch.equal(next(a.parameters()), next(c.parameters()))
 
 
-@pytest.mark.slow
 def test_linear_ae_spans_pca_subspace(mnist5k):
-    """The linear AE's decoder columns span the same plane as PCA's top components."""
+    """The shipped linear AE's decoder columns span the same plane as PCA's top 2 components."""
     from sklearn.decomposition import PCA
 
+    from ae_core import store
+
     x = mnist5k.x_train
-    m = models.build("linear", latent_dim=2)
-    train(m, x, TrainConfig(epochs=40, lr=3e-3, batch_size=256, patience=0))
+    m, _ = store.load("linear-2d")
     w_dec = m.decoder[0].weight.detach().numpy()  # (784, 2)
     pcs = PCA(2).fit(x.reshape(len(x), -1)).components_.T
     angles = np.degrees(subspace_angles(w_dec, pcs))
     assert angles.max() < 5.0, angles
-    # and it reconstructs like PCA on held-out data
+    # and so it reconstructs held-out digits as well as PCA does
     ae = evaluate.model_metrics(m, mnist5k.x_test)["sse"]
     pca = evaluate.pca_metrics(x, mnist5k.x_test, 2)["sse"]
-    assert ae < pca * 1.02
+    assert ae < pca * 1.01
+
+
+def test_linear_ae_training_turns_towards_pca(mnist5k):
+    """Training itself (not just the shipped file) moves a random plane towards PCA's."""
+    from sklearn.decomposition import PCA
+
+    x = mnist5k.x_train[:2000]
+    pcs = PCA(2).fit(x.reshape(len(x), -1)).components_.T
+    m = models.build("linear", latent_dim=2)
+    before = np.degrees(subspace_angles(m.decoder[0].weight.detach().numpy(), pcs)).max()
+    train(m, x, TrainConfig(epochs=8, lr=1e-2, batch_size=256, patience=0))
+    after = np.degrees(subspace_angles(m.decoder[0].weight.detach().numpy(), pcs)).max()
+    assert before > 80 and after < before / 2, (before, after)
