@@ -1,5 +1,291 @@
-"""Placeholder: this page is being built."""
+"""Latent space page: the encoder's map of the test images, and what lies between them.
+
+Shows two ideas of DESIGN.md. "An autoencoder learns a manifold": a scatter of the encoded test
+split; click a point to see its image and reconstruction, click anywhere (or type a position)
+to see what the decoder makes there. "Pixel neighbours are not semantic neighbours": nearest
+neighbours and interpolation of a picked image, in pixel space vs in latent space, with the
+label agreement measured over the whole test split. Maths in ae_core.latent; caches in ui.state.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
-st.title("latent_space")
-st.info("Coming soon.")
+from ae_core import evaluate, images, latent
+from ui import state
+from ui.widgets import plotly_points, selection, show_grid, show_image
+
+K = 8  # neighbours shown per row
+STEPS = 9  # interpolation frames
+GRID = 60  # invisible clickable points per axis, so a click on "empty" space still selects something
+COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+          "#bcbd22", "#17becf"]
+KIND_TEST, KIND_TRAIN, KIND_GRID, KIND_MARK = 0, 1, 2, 3
+
+sel = selection()
+ds, model = sel.dataset, sel.model
+st.title("Latent space")
+st.caption("An autoencoder learns a manifold: the encoder maps each image to a point of a small latent space, "
+           "the decoder turns any point back into an image. Distances on this map are meant to follow what the "
+           "digits are, not how many pixels they share — the neighbours below measure how well they do.")
+
+if not ds.is_image:
+    st.info(f"{ds.name} is a point cloud, not images: pick an image dataset in the sidebar to explore a latent space.")
+    st.stop()
+if model is None:
+    st.info(f"No model for {ds.name} yet: pick another dataset, or train one on the Train page.")
+    st.stop()
+
+D = model.latent_dim
+y_test, n_test = ds.y_test, len(ds.x_test)
+z_test = state.encoded(sel.key, ds.name, "test")
+names = list(ds.class_names)
+
+
+def _cls(y) -> str:
+    return names[int(y)] if 0 <= int(y) < len(names) else str(int(y))
+
+
+# ------------------------------------------------------------------ map options
+opt = st.columns([3, 1, 1, 2])
+method, coords = "pca", (0, 1)
+if D > 2:
+    stats = state.latent_stats(sel.key, ds.name)
+    choice = opt[0].radio("Map of the latent space", ["PCA", "Two coordinates", "t-SNE"], horizontal=True,
+                          key="ls_method", help=f"The codes are {D}-dimensional; pick how to draw them flat.")
+    method = {"PCA": "pca", "Two coordinates": "coords", "t-SNE": "tsne"}[choice]
+    if method == "coords":
+        top = [int(d) for d in stats.order[:2]]
+        i = opt[1].selectbox("Across", range(D), index=top[0], format_func=lambda d: f"z{d}", key="ls_ci")
+        j = opt[2].selectbox("Up", range(D), index=top[1], format_func=lambda d: f"z{d}", key="ls_cj")
+        if i == j:
+            st.warning("Pick two different coordinates.")
+            j = top[1] if i != top[1] else top[0]
+        coords = (int(i), int(j))
+with_train = opt[3].checkbox("Add the training split", key="ls_train",
+                             help=f"{len(ds.x_train)} more points, drawn under the test points.")
+
+if method == "tsne":
+    n_pts = n_test + (len(ds.x_train) if with_train else 0)
+    with st.spinner(f"t-SNE on {min(n_pts, latent.TSNE_MAX_POINTS)} codes (about 10–30 s, once per model)…"):
+        proj = state.latent_map(sel.key, ds.name, method, coords, with_train)
+else:
+    proj = state.latent_map(sel.key, ds.name, method, coords, with_train)
+emb = proj.embedding_
+map_id = hashlib.sha1(repr((sel.key, ds.name, method, coords)).encode()).hexdigest()[:10]
+spot_keys = (f"ls_spot_{map_id}_0", f"ls_spot_{map_id}_1")
+
+# ------------------------------------------------------------------ picked image (persists across reruns)
+pick = st.session_state.get("ls_pick")
+if not (isinstance(pick, tuple) and pick[0] in ("test", "train")
+        and 0 <= pick[1] < (n_test if pick[0] == "test" else len(ds.x_train))):
+    pick = ("test", 0)
+    st.session_state["ls_pick"] = pick
+prev = st.session_state.get("ls_prev")
+
+
+def _split(name):
+    return (ds.x_test, ds.y_test) if name == "test" else (ds.x_train, ds.y_train)
+
+
+def _map_pos(p) -> np.ndarray:
+    """Where a (split, index) sits on the map."""
+    if p[0] == "test":
+        return emb[p[1]]
+    if with_train:
+        return emb[n_test + p[1]]
+    return proj.transform(state.encoded(sel.key, ds.name, "train")[p[1]])[0]
+
+
+x_pick = _split(pick[0])[0][pick[1]]
+y_pick = _split(pick[0])[1][pick[1]]
+z_pick = state.encoded(sel.key, ds.name, pick[0])[pick[1]]
+pos_pick = _map_pos(pick)
+for k_, v in zip(spot_keys, pos_pick):
+    st.session_state.setdefault(k_, float(v))
+
+
+def _on_select(keys=spot_keys):
+    pts = plotly_points(st.session_state.get("ls_map"))
+    if not pts:
+        return
+    p = pts[0]
+    cd = list(p.get("customdata") or []) + [KIND_MARK, -1]
+    kind, idx = int(cd[0]), int(cd[1])
+    if kind in (KIND_TEST, KIND_TRAIN):
+        new = ("test" if kind == KIND_TEST else "train", idx)
+        if new != st.session_state.get("ls_pick"):
+            st.session_state["ls_prev"] = st.session_state.get("ls_pick")
+        st.session_state["ls_pick"] = new
+    if "x" in p and "y" in p:
+        st.session_state[keys[0]], st.session_state[keys[1]] = float(p["x"]), float(p["y"])
+
+
+# Containers fix the layout order while the upload (drawn last) is processed before the map.
+c_map, c_panel = st.columns([3, 2])
+c_nbrs = st.container()
+c_interp = st.container()
+c_upload = st.container()
+
+# ------------------------------------------------------------------ upload
+up = None  # (image as the model sees it, code, reconstruction)
+with c_upload:
+    st.subheader("Your own image")
+    f = st.file_uploader("Upload a picture of a digit (dark ink on light paper or the reverse)",
+                         type=["png", "jpg", "jpeg", "webp", "bmp", "gif"], key="ls_upload")
+    if f is not None:
+        shape = tuple(model.input_shape)
+        try:
+            img = images.load_upload(f.getvalue())
+            if shape[0] != 1:
+                raise images.ImageError(f"This model takes {shape[0]}-channel images; uploads are greyscale.")
+            if shape[1:] != img.shape[1:]:
+                img = images.fit_to_shape(img, shape[1:])
+        except images.ImageError as e:
+            st.error(f"Cannot use this file: {e}")
+        else:
+            z_up = evaluate.encode(model, img[None])
+            rec_up = evaluate.decode(model, z_up)[0]
+            up = (img, z_up[0], rec_up)
+            e = evaluate.errors(img[None], np.clip(rec_up, 0, 1)[None])
+            u1, u2, u3 = st.columns(3)
+            with u1:
+                show_image(img, "what the model sees", 168)
+            with u2:
+                show_image(rec_up, "its reconstruction", 168)
+            with u3:
+                st.metric("PSNR", f"{e['psnr'][0]:.1f} dB")
+                st.metric("Squared error", f"{e['sse'][0]:.1f}")
+                st.caption("Marked ★ on the map. A picture unlike the training digits lands off the "
+                           "manifold and comes back as the nearest digit the decoder knows.")
+
+# ------------------------------------------------------------------ the map
+spot = np.array([st.session_state[spot_keys[0]], st.session_state[spot_keys[1]]], np.float32)
+with c_map:
+    fig = go.Figure()
+    ax_x, ax_y = proj.axis_labels()
+    lo, hi = emb.min(0), emb.max(0)
+    pad = 0.08 * np.maximum(hi - lo, 1e-3)
+    if proj.invertible:
+        gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
+        gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID)
+        gxx, gyy = np.meshgrid(gx, gy)
+        fig.add_trace(go.Scattergl(
+            x=gxx.ravel(), y=gyy.ravel(), mode="markers", showlegend=False, name="decode here",
+            marker=dict(size=9, opacity=0.0, color="#888"),
+            customdata=np.column_stack([np.full(gxx.size, KIND_GRID), np.arange(gxx.size)]),
+            hovertemplate="decode here (%{x:.2f}, %{y:.2f})<extra></extra>"))
+    ys = np.concatenate([y_test, ds.y_train]) if with_train else y_test
+    kinds = np.r_[np.full(n_test, KIND_TEST), np.full(len(ys) - n_test, KIND_TRAIN)]
+    idxs = np.r_[np.arange(n_test), np.arange(len(ys) - n_test)]
+    for c in np.unique(ys):
+        m = ys == c
+        fig.add_trace(go.Scattergl(
+            x=emb[m, 0], y=emb[m, 1], mode="markers", name=_cls(c),
+            marker=dict(size=5, color=COLORS[int(c) % len(COLORS)], opacity=0.8),
+            customdata=np.column_stack([kinds[m], idxs[m]]),
+            hovertemplate=f"{_cls(c)} · #%{{customdata[1]}}<extra></extra>"))
+    marks = [(pos_pick, "picked", "circle-open", 16, "black")]
+    if proj.invertible:
+        marks.append((spot, "decoded spot", "x-thin-open", 14, "black"))
+    if up is not None:
+        marks.append((proj.transform(up[1])[0], "your upload", "star", 18, "gold"))
+    for p, label, symbol, size, color in marks:
+        fig.add_trace(go.Scatter(
+            x=[p[0]], y=[p[1]], mode="markers", name=label,
+            marker=dict(symbol=symbol, size=size, color=color, line=dict(width=2, color="black")),
+            customdata=[[KIND_MARK, -1]], hovertemplate=f"{label}<extra></extra>"))
+    fig.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=ax_x, yaxis_title=ax_y,
+                      legend=dict(itemsizing="constant"), hovermode="closest",
+                      title=f"{'test' + (' + train' if with_train else '')} codes of {sel.model_name}")
+    st.plotly_chart(fig, on_select=_on_select, selection_mode=("points",), key="ls_map")
+    st.caption("Click a point to pick that image" + ("; click anywhere else to decode that spot" if proj.invertible
+               else "") + ". Double-click resets the zoom.")
+
+# ------------------------------------------------------------------ picked image and decoded spot
+with c_panel:
+    rec = state.reconstructed(sel.key, ds.name, pick[0])[pick[1]]
+    e = evaluate.errors(x_pick[None], np.clip(rec, 0, 1)[None])
+    st.markdown(f"**Picked: {pick[0]} image #{pick[1]}**, label **{_cls(y_pick)}**")
+    p1, p2, p3 = st.columns(3)
+    sq = (np.clip(rec, 0, 1) - x_pick) ** 2
+    with p1:
+        show_image(x_pick, "image", 140)
+    with p2:
+        show_image(rec, "reconstruction", 140)
+    with p3:
+        show_image(sq / max(float(sq.max()), 1e-6), "squared error (scaled)", 140)
+    m1, m2 = st.columns(2)
+    m1.metric("Squared error", f"{e['sse'][0]:.2f}")
+    m2.metric("PSNR", f"{e['psnr'][0]:.1f} dB")
+
+    st.markdown("**Decode any spot of the map**")
+    if proj.invertible:
+        s1, s2 = st.columns(2)
+        s1.number_input(ax_x.split(" (")[0], step=0.1, format="%.3f", key=spot_keys[0])
+        s2.number_input(ax_y.split(" (")[0], step=0.1, format="%.3f", key=spot_keys[1])
+        z_spot = proj.inverse_transform(spot[None])
+        dec = evaluate.decode(model, z_spot)[0]
+        d1, d2 = st.columns(2)
+        with d1:
+            show_image(dec, "decoder output at ×", 140)
+        with d2:
+            if D == 2:
+                st.caption("The decoder draws something at every point of the plane; far from the "
+                           "coloured points it has never seen a digit and the output degrades.")
+            else:
+                where = ("on the PCA plane through the mean code" if method == "pca"
+                         else "with the other coordinates at their training mean")
+                st.caption(f"Many {D}-D codes fall on one spot of this map; this decodes the one {where}.")
+    else:
+        st.caption("A t-SNE map has no inverse: a spot between points is not any code. Use PCA or two "
+                   "coordinates to decode arbitrary spots.")
+
+# ------------------------------------------------------------------ neighbours
+with c_nbrs:
+    st.subheader("Nearest neighbours: pixel space vs latent space")
+    exclude = pick[1] if pick[0] == "test" else -1
+    pix, lat = latent.neighbours(x_pick, ds.x_test, z_pick, z_test, K, exclude=exclude)
+    q, r = st.columns([1, 7])
+    with q:
+        show_image(x_pick, f"picked ({_cls(y_pick)})", 84)
+    with r:
+        for label, idx in (("Pixel space", pix), ("Latent space", lat)):
+            n_same = latent.share_label(y_test, idx, y_pick)
+            st.markdown(f"**{label}** — {n_same} of {len(idx)} share its label "
+                        f"({', '.join(_cls(v) for v in y_test[idx])})")
+            show_grid(ds.x_test[idx], len(idx), scale=3)
+    pix_frac, lat_frac = state.label_agreement(sel.key, ds.name, K)
+    verdict = ("more often in latent space" if lat_frac > pix_frac + 0.01 else
+               "more often in pixel space" if pix_frac > lat_frac + 0.01 else "about as often in both")
+    st.caption(f"Measured over all {n_test} test images (Euclidean distance in both spaces): {pix_frac:.0%} of the "
+               f"{K} nearest pixel-space neighbours share the image's label, {lat_frac:.0%} of the {K} nearest "
+               f"latent-space neighbours: here labels agree {verdict} ({sel.model_name}, a {D}-D code).")
+
+# ------------------------------------------------------------------ interpolation
+with c_interp:
+    st.subheader("Interpolation: pixel space vs latent space")
+    other = int(np.flatnonzero(y_test != y_pick)[0]) if (y_test != y_pick).any() else (pick[1] + 1) % n_test
+    opts = ["previous click"] + list(range(n_test))
+    to = st.selectbox("Morph the picked image into", opts, key="ls_to",
+                      format_func=lambda o: o if isinstance(o, str) else f"test #{o} ({_cls(y_test[o])})")
+    if to == "previous click":
+        if prev is not None and tuple(prev) != pick and 0 <= prev[1] < len(_split(prev[0])[0]):
+            b = tuple(prev)
+        else:
+            b = ("test", other)
+            st.caption(f"No earlier click yet: using test #{other} ({_cls(y_test[other])}). "
+                       "Click another point on the map, or pick an image here.")
+    else:
+        b = ("test", int(to))
+    x_b = _split(b[0])[0][b[1]]
+    st.markdown(f"**Pixel space** (cross-fade): {_cls(y_pick)} → {_cls(_split(b[0])[1][b[1]])}")
+    show_grid(latent.interpolate_pixels(x_pick, x_b, STEPS), STEPS, scale=3)
+    st.markdown("**Latent space** (decode the codes on the straight line between the two codes)")
+    show_grid(latent.interpolate_latent(model, x_pick, x_b, STEPS), STEPS, scale=3)
+    st.caption("The cross-fade's middle frames are two ghosts laid on top of each other: the straight line in pixel "
+               "space leaves the manifold of digits. The latent morph decodes every frame, so each one is an image "
+               "the decoder can make — a digit, if the model is good (its ends are the reconstructions).")
