@@ -1,0 +1,301 @@
+"""Denoising, measured: autoencoders against classical filters, per-image PSNR / SSIM, first-layer
+filters, and where noisy images land in latent space.
+
+Owns the maths behind the Denoise page:
+* quality per image: `psnr`, `ssim` (scikit-image, data_range = 1);
+* classical baselines: `median_filter` (3x3, per image) and `NLMeans` (scikit-image's non-local means,
+  h picked from a small grid on VALIDATION images of the training split, never on the test split);
+* `denoise_with(model, x)`, `denoise_all`, and `compare(models, x_clean, noise_spec, seed)`;
+* `prepare_upload(s)`: bytes of (possibly noisy) pictures -> arrays the dataset's models take;
+* `first_layer_filters` (each scaled to [0, 1] for display), `filter_locality` (a number for
+  "more noise gives more stroke-like filters"), `train_filter_daes` (two tiny DAEs at two noise levels);
+* `latent_arrows` / `code_shift`: codes of noisy images against the codes of their clean versions.
+
+Arrays are float32 images (N, C, H, W) in [0, 1]. Never imports streamlit.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping, Sequence
+
+import numpy as np
+from scipy import ndimage
+from skimage.metrics import structural_similarity
+from skimage.restoration import denoise_nl_means
+from sklearn.decomposition import PCA
+
+from . import evaluate, images, models, noise, training
+
+# Stated grid for non-local means' filtering strength h (pixel units, images in [0, 1]).
+NLM_H_GRID: tuple[float, ...] = (0.04, 0.08, 0.12, 0.18, 0.25, 0.35, 0.5)
+NLM_PATCH_SIZE = 3
+NLM_PATCH_DISTANCE = 4
+
+
+# ---------------------------------------------------------------- quality per image
+
+
+def _batch(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) stays; (C, H, W) or (H, W) becomes a batch of one."""
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 2:
+        return a[None, None]
+    if a.ndim == 3:
+        return a[None]
+    if a.ndim != 4:
+        raise ValueError(f"expected images (N, C, H, W), (C, H, W) or (H, W); got shape {a.shape}")
+    return a
+
+
+def psnr(clean: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """Per-image PSNR in dB of `est` against `clean` (pixels in [0, 1]; est is clipped to [0, 1]). Shape (N,)."""
+    c, e = _batch(clean), np.clip(_batch(est), 0.0, 1.0)
+    if c.shape != e.shape:
+        raise ValueError(f"shapes differ: {c.shape} vs {e.shape}")
+    return evaluate.errors(c, e)["psnr"]
+
+
+def ssim(clean: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """Per-image SSIM (scikit-image, data_range = 1, channels averaged). Shape (N,)."""
+    c, e = _batch(clean), np.clip(_batch(est), 0.0, 1.0)
+    if c.shape != e.shape:
+        raise ValueError(f"shapes differ: {c.shape} vs {e.shape}")
+    h, w = c.shape[2:]
+    # SSIM's default 7x7 window needs both sides >= 7; smaller images get the largest odd window that fits.
+    win = min(7, h if h % 2 else h - 1, w if w % 2 else w - 1)
+    if win < 3:
+        raise ValueError(f"images of {h}x{w} pixels are too small for SSIM")
+    out = np.empty(len(c))
+    for i in range(len(c)):
+        out[i] = np.mean([structural_similarity(c[i, k], e[i, k], data_range=1.0, win_size=win)
+                          for k in range(c.shape[1])])
+    return out
+
+
+# ---------------------------------------------------------------- classical baselines
+
+
+def median_filter(x: np.ndarray, size: int = 3) -> np.ndarray:
+    """A size x size median filter applied to each image (and channel) on its own."""
+    a = np.asarray(x, dtype=np.float32)
+    out = np.empty_like(a)
+    for i in range(len(a)):
+        for k in range(a.shape[1]):
+            out[i, k] = ndimage.median_filter(a[i, k], size=size, mode="nearest")
+    return out
+
+
+def nl_means(x: np.ndarray, h: float) -> np.ndarray:
+    """scikit-image's non-local means on each image with strength h (patch 3x3, search distance 4)."""
+    a = np.asarray(x, dtype=np.float32)
+    out = np.empty_like(a)
+    for i in range(len(a)):
+        for k in range(a.shape[1]):
+            out[i, k] = denoise_nl_means(a[i, k].astype(np.float64), h=h, patch_size=NLM_PATCH_SIZE,
+                                         patch_distance=NLM_PATCH_DISTANCE, fast_mode=True)
+    return np.clip(out, 0.0, 1.0)
+
+
+class NLMeans:
+    """Non-local means with its strength h chosen by PSNR on validation images.
+
+    scikit-learn's estimator contract: `fit(x_val_clean, noise_spec, seed)` corrupts the validation
+    images (these must come from the TRAINING split) with the same noise the test images get, tries
+    every h in `h_grid`, and keeps the best as `h_`; `val_psnr_` records the mean PSNR for each h.
+    """
+
+    def __init__(self, h_grid: Sequence[float] = NLM_H_GRID):
+        self.h_grid = tuple(h_grid)
+
+    def fit(self, x_val_clean: np.ndarray, noise_spec: str | noise.NoiseSpec, seed: int = 0) -> "NLMeans":
+        noisy = noise.corrupt(x_val_clean, noise_spec, seed)
+        self.val_psnr_ = {h: float(psnr(x_val_clean, nl_means(noisy, h)).mean()) for h in self.h_grid}
+        self.h_ = max(self.val_psnr_, key=self.val_psnr_.get)
+        return self
+
+    def denoise(self, x_noisy: np.ndarray) -> np.ndarray:
+        return nl_means(x_noisy, self.h_)
+
+
+def validation_images(x_train: np.ndarray, n: int = 8, seed: int = 0) -> np.ndarray:
+    """A few images of the training split for tuning baselines (the test split stays untouched)."""
+    idx = np.random.default_rng(seed).choice(len(x_train), size=min(n, len(x_train)), replace=False)
+    return np.asarray(x_train[np.sort(idx)], dtype=np.float32)
+
+
+# ---------------------------------------------------------------- autoencoders and comparison
+
+
+def denoise_with(model, x_noisy: np.ndarray) -> np.ndarray:
+    """The model's reconstruction of the noisy images (evaluate.reconstruct), clipped to [0, 1]."""
+    return np.clip(evaluate.reconstruct(model, x_noisy), 0.0, 1.0)
+
+
+def denoise_all(models_: Mapping[str, object], x_noisy: np.ndarray, *, median: bool = True,
+                nlm: NLMeans | None = None) -> dict[str, np.ndarray]:
+    """Every method's output on the same noisy images: each model, then the classical baselines."""
+    out = {name: denoise_with(m, x_noisy) for name, m in models_.items()}
+    if median:
+        out["median 3x3"] = median_filter(x_noisy)
+    if nlm is not None:
+        out[f"NL-means (h={nlm.h_:g})"] = nlm.denoise(x_noisy)
+    return out
+
+
+@dataclasses.dataclass
+class Comparison:
+    """Result of `compare`: the noisy input, each method's output and its per-image scores.
+
+    `outputs`, `psnr` and `ssim` share keys: "noisy" (the input itself), then the methods in order.
+    """
+
+    clean: np.ndarray
+    noisy: np.ndarray
+    noise: str
+    outputs: dict[str, np.ndarray]
+    psnr: dict[str, np.ndarray]
+    ssim: dict[str, np.ndarray]
+
+    def means(self) -> list[dict]:
+        """One row per method: mean PSNR and SSIM over the images."""
+        return [{"method": k, "psnr": float(self.psnr[k].mean()), "ssim": float(self.ssim[k].mean())}
+                for k in self.outputs]
+
+
+def compare(models_: Mapping[str, object], x_clean: np.ndarray, noise_spec: str | noise.NoiseSpec, seed: int = 0,
+            *, nlm: NLMeans | None = None, median: bool = True) -> Comparison:
+    """Corrupt `x_clean` (seeded), denoise with every model and baseline, score each against the clean images."""
+    x_clean = np.asarray(x_clean, dtype=np.float32)
+    noisy = noise.corrupt(x_clean, noise_spec, seed)
+    outputs = {"noisy": noisy, **denoise_all(models_, noisy, median=median, nlm=nlm)}
+    return Comparison(
+        clean=x_clean, noisy=noisy, noise=str(noise_spec),
+        outputs=outputs,
+        psnr={k: psnr(x_clean, v) for k, v in outputs.items()},
+        ssim={k: ssim(x_clean, v) for k, v in outputs.items()},
+    )
+
+
+def prepare_upload(data: bytes, shape: Sequence[int], mode: str = "auto") -> np.ndarray:
+    """Bytes of an uploaded picture -> (C, H, W) float32 for a model taking `shape` = (C, H, W).
+
+    mode "mnist": MNIST-style preprocessing (invert dark-on-light, crop to the ink, centre), then resize:
+      for a photo or drawing of a digit.
+    mode "as-is": only invert if the background is light, then resize by area averaging: for a picture
+      that is already a digit image of this kind (e.g. a noisy 28x28 one), whose noise would otherwise
+      widen the crop and shrink the digit.
+    mode "auto": "as-is" when the picture already has the dataset's height and width, else "mnist".
+    Raises images.ImageError (a sentence for the user) for anything that is not a usable image.
+    """
+    c, h, w = (int(s) for s in shape)
+    if c != 1:
+        raise ValueError("uploads are greyscale; this model takes more than one channel")
+    if mode not in ("auto", "mnist", "as-is"):
+        raise ValueError(f"mode must be 'auto', 'mnist' or 'as-is', not {mode!r}")
+    grey = images.decode_image(data)
+    if mode == "auto":
+        mode = "as-is" if grey.shape == (h, w) else "mnist"
+    if mode == "mnist":
+        return images.fit_to_shape(images.load_upload(data), (h, w))
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if np.median(border) > 0.5:
+        grey = 1.0 - grey
+    return images.fit_to_shape(grey, (h, w))[np.newaxis].astype(np.float32)
+
+
+def prepare_uploads(files: Sequence[tuple[str, bytes]], shape: Sequence[int], mode: str = "auto"
+                    ) -> tuple[np.ndarray, list[str], list[tuple[str, str]]]:
+    """Several uploads at once: (images (N, C, H, W) of the usable ones, their names, [(name, message)]
+    for each file that is not a usable image). One bad file never stops the others."""
+    xs, names, errors = [], [], []
+    for name, data in files:
+        try:
+            xs.append(prepare_upload(data, shape, mode))
+            names.append(name)
+        except images.ImageError as e:
+            errors.append((name, str(e)))
+    x = np.stack(xs) if xs else np.zeros((0, *(int(s) for s in shape)), np.float32)
+    return x, names, errors
+
+
+# ---------------------------------------------------------------- first-layer filters
+
+
+def first_layer_filters(model, n: int = 64) -> np.ndarray:
+    """The first n first-layer filters, (n, C, H, W), each min-max scaled to [0, 1] on its own for display."""
+    f = np.asarray(model.first_layer_filters(), dtype=np.float32)[:n]
+    lo = f.reshape(len(f), -1).min(1).reshape(-1, 1, 1, 1)
+    hi = f.reshape(len(f), -1).max(1).reshape(-1, 1, 1, 1)
+    return (f - lo) / np.maximum(hi - lo, 1e-12)
+
+
+def filter_locality(model, top: float = 0.1) -> float:
+    """Mean, over first-layer filters, of the share of a filter's squared weight in its top `top` pixels.
+
+    Weights spread over the whole image give little (about 0.27 for uniform random weights, 0.44 for
+    Gaussian ones); a filter confined to `top` of the pixels gives 1. Compare with `untrained_locality`:
+    used to check, rather than assert, that more input noise gives more localised filters.
+    """
+    f = np.asarray(model.first_layer_filters(), dtype=np.float64)
+    e = (f.reshape(len(f), -1)) ** 2
+    k = max(1, int(round(top * e.shape[1])))
+    top_e = -np.sort(-e, axis=1)[:, :k].sum(1)
+    return float(np.mean(top_e / np.maximum(e.sum(1), 1e-20)))
+
+
+def untrained_locality(model, top: float = 0.1, seed: int = 1) -> float:
+    """filter_locality of a freshly initialised model of the same kind and config: the baseline to beat."""
+    fresh = models.build(model.kind, seed=seed, **models.config_to_dict(model.config))
+    return filter_locality(fresh, top)
+
+
+def train_filter_daes(x_train: np.ndarray, levels: Sequence[float] = (0.1, 0.5), noise_kind: str = "masking",
+                      hidden: int = 64, epochs: int = 8, n_train: int = 2000, seed: int = 0,
+                      max_seconds: float = 60.0) -> dict[float, object]:
+    """Tiny denoising AEs, one per noise level, all with the same data, seed and architecture.
+
+    The architecture is Vincent et al.'s (2008, 2010): one hidden layer of `hidden` sigmoid units, sigmoid
+    output, cross-entropy loss, input corrupted while training. In the model zoo that is the `sparse`
+    kind with its sparsity weight set to 0. Only the noise level differs between the models, so
+    differences in their first-layer filters come from it.
+    """
+    x = np.asarray(x_train[:n_train], dtype=np.float32)
+    out = {}
+    for level in levels:
+        m = models.build("sparse", seed=seed, input_shape=tuple(x.shape[1:]), latent_dim=hidden, weight=0.0,
+                         recon_loss="bce", noise=f"{noise_kind}:{level:g}")
+        training.train(m, x, training.TrainConfig(epochs=epochs, batch_size=32, lr=3e-3, seed=seed, patience=0,
+                                                  max_seconds=max_seconds, device="cpu"))
+        out[float(level)] = m.eval()
+    return out
+
+
+# ---------------------------------------------------------------- latent space
+
+
+def latent_arrows(model, x_clean: np.ndarray, x_noisy: np.ndarray) -> dict[str, np.ndarray | str]:
+    """2-D positions of the clean and the noisy images' codes, for arrows noisy -> clean.
+
+    A 2-D latent is used as is; a larger one is projected on the top two principal axes of a PCA
+    fitted on the CLEAN codes only, so both sets share one projection. Returns {"clean": (N, 2),
+    "noisy": (N, 2), "axes": description}.
+    """
+    zc, zn = evaluate.encode(model, x_clean), evaluate.encode(model, x_noisy)
+    if zc.shape[1] <= 2:
+        pad = lambda z: np.pad(z, ((0, 0), (0, 2 - z.shape[1])))  # noqa: E731
+        return {"clean": pad(zc), "noisy": pad(zn), "axes": "latent coordinates"}
+    if len(zc) < 2:
+        raise ValueError("need at least two images to fit the projection")
+    pca = PCA(2, random_state=0).fit(zc)
+    share = float(pca.explained_variance_ratio_.sum())
+    return {"clean": pca.transform(zc), "noisy": pca.transform(zn),
+            "axes": f"first two principal axes of the clean codes ({share:.0%} of their variance)"}
+
+
+def code_shift(model, x_clean: np.ndarray, x_noisy: np.ndarray) -> float:
+    """Mean distance from each noisy image's code to its clean image's code, in the full latent space,
+    divided by the RMS distance of clean codes from their mean (so models with differently scaled codes
+    compare). Small = noise barely moves the code: the image is mapped back onto the same place."""
+    zc, zn = evaluate.encode(model, x_clean).astype(np.float64), evaluate.encode(model, x_noisy).astype(np.float64)
+    spread = np.sqrt(((zc - zc.mean(0)) ** 2).sum(1).mean())
+    return float(np.linalg.norm(zn - zc, axis=1).mean() / max(spread, 1e-12))

@@ -1,0 +1,66 @@
+"""The Compression page, run by AppTest with the shipped models (through a shim that runs the sidebar
+and then the page, as tests/test_page_generate.py explains)."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "pages" / "compression.py"
+SHIM = """
+import runpy
+import streamlit as st
+from ui.state import sidebar
+st.session_state["selection"] = sidebar()
+runpy.run_path({page!r}, run_name="__main__")
+"""
+
+
+def _app(n_images: int = 50, models=("ae-2d", "ae-16d")) -> AppTest:
+    at = AppTest.from_string(SHIM.format(page=str(PAGE)), default_timeout=240)
+    # Fewer images and models than the page's defaults keep the test quick; the maths is the same.
+    at.session_state["cx_n"] = n_images
+    at.session_state["cx_models"] = list(models)
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.slow
+def test_page_runs_through_app_navigation():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["cx_n"] = 50
+    at.session_state["cx_models"] = ["ae-16d"]
+    at.run()
+    at.switch_page("pages/compression.py").run()
+    _ok(at)
+    assert at.title[0].value.startswith("Compression")
+
+
+@pytest.mark.slow
+def test_curves_crossover_table_and_matched_examples():
+    at = _app().run()
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 2  # PSNR and SSIM curves
+    verdicts = [m.value for m in [*at.success, *at.info] if m.value.startswith("**Crossover")]
+    assert len(verdicts) == 2 and any("JPEG" in v for v in verdicts) and any("WebP" in v for v in verdicts)
+    rows = at.dataframe[0].value
+    assert set(rows["codec"]) == {"AE ae-2d", "AE ae-16d", "JPEG", "WebP"}
+    ae16 = rows[rows["codec"] == "AE ae-16d"]
+    assert sorted(ae16["bytes_file"]) == [8, 16, 32]
+    assert (rows["bytes_payload"] <= rows["bytes_file"]).all()
+    # Matched examples: 4 rows x (AE, JPEG, WebP, original) images.
+    assert sum(len(im.value) for im in at.image) == 16
+    assert any(c.value == "ae-2d, 8 bit: 2 bytes" for c in at.caption)
+    at.radio(key="cx_bytes").set_value("payload").run()
+    _ok(at)
+    assert any("payload bytes" in m.value for m in [*at.success, *at.info])
+
+
+def test_no_model_picked_asks_for_one():
+    at = _app(models=())
+    at.run()
+    _ok(at)
+    assert any("Pick at least one autoencoder" in i.value for i in at.info)

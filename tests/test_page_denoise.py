@@ -1,0 +1,103 @@
+"""The Denoise page, run by AppTest with the shipped models.
+
+Most tests run the sidebar and then the page through a shim (as tests/test_page_generate.py does),
+because `AppTest.switch_page` runs a file of the `pages/` folder without app.py. Uploads cannot be
+driven through AppTest; their path is ae_core.denoise.prepare_uploads, tested in tests/test_denoise.py.
+"""
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "pages" / "denoise.py"
+SHIM = """
+import runpy
+import streamlit as st
+from ui.state import sidebar
+st.session_state["selection"] = sidebar()
+runpy.run_path({page!r}, run_name="__main__")
+"""
+DB = re.compile(r"(\d+\.\d) dB · (\d\.\d\d)")
+
+
+def _app() -> AppTest:
+    return AppTest.from_string(SHIM.format(page=str(PAGE)), default_timeout=240)
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _scores(at: AppTest) -> list[float]:
+    return [float(m.group(1)) for im in at.image for c in im.captions if c and (m := DB.search(c))]
+
+
+@pytest.mark.slow
+def test_page_runs_through_app_navigation():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
+    at.switch_page("pages/denoise.py").run()
+    _ok(at)
+    assert at.title[0].value == "Denoise"
+
+
+@pytest.mark.slow
+def test_test_images_with_noise_show_psnr_per_image_and_a_summary():
+    at = _app().run()
+    _ok(at)
+    scores = _scores(at)
+    # 4 images x (noisy + ae-16d + dae + sdae + median + NL-means) captions with PSNR and SSIM.
+    assert len(scores) == 4 * 6, scores
+    table = at.dataframe[0].value
+    assert list(table["method"])[:4] == ["noisy input", "Plain AE (ae-16d)", "DAE (dae)", "SDAE (sdae)"]
+    assert table["mean PSNR (dB)"].between(0, 100).all()
+    assert len(at.get("plotly_chart")) == 1  # the latent arrows
+    # A different noise gives different numbers.
+    at.selectbox(key="dn_kind_Test images").set_value("salt-pepper").run()
+    _ok(at)
+    assert _scores(at) != scores
+    # First-layer filter grids of the three models.
+    assert sum("locality" in (c or "") for im in at.image for c in im.captions) == 3
+
+
+@pytest.mark.slow
+def test_bad_image_numbers_give_a_message_not_a_traceback():
+    at = _app().run()
+    at.text_input(key="dn_idx").set_value("3, x").run()
+    _ok(at)
+    assert any("whole numbers" in e.value for e in at.error)
+    at.text_input(key="dn_idx").set_value("5000").run()
+    _ok(at)
+    assert any("between 0 and" in e.value for e in at.error)
+    at.text_input(key="dn_idx").set_value("7, 7, 9").run()
+    _ok(at)
+    assert len(_scores(at)) == 2 * 6
+
+
+@pytest.mark.slow
+def test_upload_mode_without_files_explains_what_to_do():
+    at = _app().run()
+    at.radio(key="dn_source").set_value("Upload noisy images").run()
+    _ok(at)
+    assert any("Drop one or more noisy images" in i.value for i in at.info)
+    assert at.selectbox(key="dn_kind_Upload noisy images").value == "none"
+
+
+@pytest.mark.slow
+def test_tiny_daes_button_trains_and_shows_two_filter_grids():
+    at = _app().run()
+    at.button(key="dn_train_tiny").click().run()
+    _ok(at)
+    caps = [c for im in at.image for c in im.captions if c and c.startswith("masking ")]
+    assert [c.split(":")[0] for c in caps] == ["masking 0.1", "masking 0.5"]
+    assert any("Measured: the filters trained with more noise" in c.value for c in at.caption)
+
+
+def test_a_dataset_without_models_still_offers_the_classical_filters():
+    at = _app().run()
+    at.sidebar.selectbox(key="dataset_name").set_value("digits").run()
+    _ok(at)
+    assert any("only the classical filters" in w.value for w in at.warning)
+    methods = list(at.dataframe[0].value["method"])
+    assert methods[:2] == ["noisy input", "median 3x3"] and methods[2].startswith("NL-means") and len(methods) == 3

@@ -1,0 +1,61 @@
+"""The Manifold & dimensionality page, run by AppTest with the shipped models (through a shim that runs
+the sidebar and then the page, as tests/test_page_generate.py explains)."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "pages" / "manifold.py"
+SHIM = """
+import runpy
+import streamlit as st
+from ui.state import sidebar
+st.session_state["selection"] = sidebar()
+runpy.run_path({page!r}, run_name="__main__")
+"""
+
+
+def _app() -> AppTest:
+    return AppTest.from_string(SHIM.format(page=str(PAGE)), default_timeout=240)
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.slow
+def test_page_runs_through_app_navigation():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
+    at.switch_page("pages/manifold.py").run()
+    _ok(at)
+    assert at.title[0].value.startswith("Manifold")
+
+
+@pytest.mark.slow
+def test_charts_grids_and_detector_table():
+    at = _app().run()
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 4  # density, concentration, ball, error histograms
+    assert len(at.image) == 2  # random pixels, decoded samples
+    density = at.dataframe[0].value
+    assert list(density["samples needed"][:3]) == ["10", "100", "1,000"]
+    summary = at.dataframe[-1].value
+    assert list(summary["images"])[:2] == ["mnist-5k test images", "uniform random pixels"]
+    assert float(summary["AUROC vs mnist-5k test images"][1]) >= 0.99
+    at.slider(key="mf_per_axis").set_value(3).run()
+    _ok(at)
+    assert list(at.dataframe[0].value["samples needed"][:3]) == ["3", "9", "27"]
+    assert any("3 → 27" in m.value for m in at.markdown)
+    before = [u for im in at.image for u in im.value]
+    at.button(key="mf_resample").click().run()
+    _ok(at)
+    assert [u for im in at.image for u in im.value] != before
+
+
+def test_a_dataset_without_models_still_shows_the_curse_of_dimensionality():
+    at = _app().run()
+    at.sidebar.selectbox(key="dataset_name").set_value("digits").run()
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 3
+    assert any("Pick an image dataset and a model" in i.value for i in at.info)
