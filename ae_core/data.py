@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -26,6 +27,10 @@ DIGIT_NAMES = tuple(str(i) for i in range(10))
 # A user's dataset is loaded whole into memory; beyond this it would starve the server.
 MAX_USER_IMAGES = 100_000
 MAX_USER_PIXELS = 64 * 64 * 3
+# All of X: as many values as the most images allowed at MNIST's size (314 MB as float32). Checked
+# from the .npz header before decompressing, since a compressed archive of zeros expands a thousandfold.
+MAX_USER_VALUES = MAX_USER_IMAGES * 28 * 28
+MAX_USER_CLASSES = 1000
 
 
 class DatasetError(ValueError):
@@ -192,9 +197,25 @@ def download(name: str, root: Path | None = None) -> Dataset:
 # ---------------------------------------------------------------- a user's own data
 
 
+def _check_user_header(shape: tuple, dtype: np.dtype, source: str) -> None:
+    """Refuse X by its dtype and size alone, before its data is read."""
+    if dtype.kind not in "biuf":
+        raise DatasetError(f"{source}: X has dtype {dtype}; it must hold numbers.")
+    if len(shape) not in (2, 3, 4):
+        raise DatasetError(f"{source}: X has shape {tuple(shape)}; expected (N, H, W), (N, H*W), (N, C, H, W) "
+                           "or (N, H, W, C).")
+    n, per = int(shape[0]), math.prod(int(s) for s in shape[1:])
+    if n < 10 or n > MAX_USER_IMAGES:
+        raise DatasetError(f"{source}: X has {n} images; between 10 and {MAX_USER_IMAGES:,} are supported.")
+    if per > MAX_USER_PIXELS:
+        raise DatasetError(f"{source}: images of {tuple(shape[1:])} are too large; "
+                           f"at most {MAX_USER_PIXELS} values each.")
+    if n * per > MAX_USER_VALUES:
+        raise DatasetError(f"{source}: X holds {n * per:,} values; at most {MAX_USER_VALUES:,} are supported.")
+
+
 def _validate_user_x(x: np.ndarray, source: str) -> np.ndarray:
-    if x.dtype.kind not in "biuf":
-        raise DatasetError(f"{source}: X has dtype {x.dtype}; it must hold numbers.")
+    _check_user_header(x.shape, x.dtype, source)
     if x.ndim == 2:
         side = int(round(np.sqrt(x.shape[1])))
         if side * side != x.shape[1]:
@@ -210,14 +231,31 @@ def _validate_user_x(x: np.ndarray, source: str) -> np.ndarray:
         raise DatasetError(f"{source}: X has {len(x)} images; between 10 and {MAX_USER_IMAGES:,} are supported.")
     if int(np.prod(x.shape[1:])) > MAX_USER_PIXELS:
         raise DatasetError(f"{source}: images of {x.shape[1:]} are too large; at most {MAX_USER_PIXELS} values each.")
-    x = x.astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # values beyond float32 become inf: refused just below
+        x = x.astype(np.float32)
     if not np.isfinite(x).all():
-        raise DatasetError(f"{source}: X contains NaN or infinite values.")
-    lo, hi = float(x.min()), float(x.max())
+        raise DatasetError(f"{source}: X contains NaN or infinite values (or values too large for float32).")
+    lo, hi = x.min(), x.max()
     if lo < 0 or hi > 1:
         # Accept 0..255 images and arbitrary ranges by rescaling; the models need [0, 1].
-        x = (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+        # Halved first so that hi - lo cannot overflow float32 for values near its limits.
+        x = (x / 2 - lo / 2) / (hi / 2 - lo / 2) if hi > lo else np.zeros_like(x)
     return x
+
+
+def _npy_header(npz, key: str, source: str) -> tuple[tuple, np.dtype]:
+    """(shape, dtype) of one array in an .npz, read from its header without reading its data."""
+    member = key + ".npy" if key + ".npy" in npz.zip.namelist() else key
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    try:
+        with npz.zip.open(member) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version not in readers:
+                raise ValueError(f"unsupported .npy format version {version}")
+            shape, _, dtype = readers[version](fh)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError, SyntaxError) as e:
+        raise DatasetError(f"{source}: {key!r} is not a plain numpy array ({e}).") from None
+    return shape, dtype
 
 
 def load_npz(data: bytes | str | Path, name: str = "upload") -> Dataset:
@@ -225,11 +263,25 @@ def load_npz(data: bytes | str | Path, name: str = "upload") -> Dataset:
     source = f"{name}.npz" if isinstance(data, bytes) else str(data)
     try:
         f = np.load(io.BytesIO(data) if isinstance(data, bytes) else data, allow_pickle=False)
-        keys = set(f.files)
-        if "X" not in keys:
-            raise DatasetError(f"{source}: no array named 'X' (found: {', '.join(sorted(keys)) or 'none'}).")
-        x = f["X"]
-        y = f["y"] if "y" in keys else None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise DatasetError(f"{source} is not a readable .npz file of plain arrays ({e}).") from None
+    if not isinstance(f, np.lib.npyio.NpzFile):
+        raise DatasetError(f"{source} is a single .npy array, not an .npz archive; "
+                           "save it with np.savez(path, X=images, y=labels).")
+    try:
+        with f:
+            keys = set(f.files)
+            if "X" not in keys:
+                raise DatasetError(f"{source}: no array named 'X' (found: {', '.join(sorted(keys)) or 'none'}).")
+            shape, dtype = _npy_header(f, "X", source)
+            _check_user_header(shape, dtype, source)
+            if "y" in keys:
+                y_shape, y_dtype = _npy_header(f, "y", source)
+                if tuple(y_shape) != (shape[0],) or y_dtype.kind not in "biu":
+                    raise DatasetError(f"{source}: y must be {shape[0]} integer labels, "
+                                       f"not {y_dtype} {tuple(y_shape)}.")
+            x = f["X"]
+            y = f["y"] if "y" in keys else None
     except DatasetError:
         raise
     except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
@@ -241,6 +293,10 @@ def load_npz(data: bytes | str | Path, name: str = "upload") -> Dataset:
         y = np.asarray(y)
         if y.shape != (len(x),) or y.dtype.kind not in "biu":
             raise DatasetError(f"{source}: y must be {len(x)} integer labels, not {y.dtype} {y.shape}.")
+        # np.bincount below allocates max(y) + 1 counters, and each label becomes a class name.
+        if y.min() < 0 or y.max() >= MAX_USER_CLASSES:
+            raise DatasetError(f"{source}: labels in y must be integers from 0 to {MAX_USER_CLASSES - 1}; "
+                               f"found {y.min()} to {y.max()}.")
         y = y.astype(np.int64)
     classes = tuple(str(c) for c in range(int(y.max()) + 1))
     y_strat = y if np.bincount(y).min(initial=len(y)) >= 2 else np.zeros_like(y)
@@ -257,7 +313,7 @@ def load_image_folder(root: str | Path, size: int = 28, name: str | None = None)
     Every image is preprocessed MNIST-style to size x size; files that are not images are
     skipped and counted in the description, so one stray file does not lose the dataset.
     """
-    from .images import ImageError, load_upload
+    from .images import MAX_BYTES, ImageError, load_upload
 
     root = Path(root)
     if not root.is_dir():
@@ -274,9 +330,13 @@ def load_image_folder(root: str | Path, size: int = 28, name: str | None = None)
             if len(xs) >= MAX_USER_IMAGES:
                 raise DatasetError(f"{root}: more than {MAX_USER_IMAGES:,} images.")
             try:
+                # Checked before reading: a huge file would be read whole only to be refused.
+                if p.stat().st_size > MAX_BYTES:
+                    skipped += 1
+                    continue
                 xs.append(load_upload(p.read_bytes(), size=size))
                 ys.append(ci)
-            except ImageError:
+            except (ImageError, OSError):
                 skipped += 1
     if len(xs) < 10:
         raise DatasetError(f"{root}: found {len(xs)} readable images; at least 10 are needed.")

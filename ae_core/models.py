@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -26,6 +27,9 @@ from .noise import NoiseSpec, binarize
 # Guards against hand-edited configs: checked on the meta device before any memory is allocated.
 MAX_UNITS = 16_384
 MAX_PARAMS = 50_000_000
+MAX_INPUT_FEATURES = 1_000_000
+# build() seeds torch's global generator; two trainings started at once must not interleave draws.
+_SEED_LOCK = threading.Lock()
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
@@ -63,7 +67,7 @@ class Autoencoder(nn.Module):
         super().__init__()
         self.config = config
         self.input_shape = tuple(config.input_shape)
-        self.n_in = int(np.prod(self.input_shape))
+        self.n_in = math.prod(self.input_shape)  # Python ints: no silent int64 overflow
 
     @property
     def latent_dim(self) -> int:
@@ -412,6 +416,8 @@ def _validate(kind: str, cfg) -> None:
     sizes = [*cfg.input_shape, cfg.latent_dim, *getattr(cfg, "hidden", ()), *getattr(cfg, "channels", ())]
     if any(s < 1 or s > MAX_UNITS for s in sizes):
         raise ConfigError(f"{kind}: every size must be between 1 and {MAX_UNITS}; got {sizes}.")
+    if math.prod(cfg.input_shape) > MAX_INPUT_FEATURES:
+        raise ConfigError(f"{kind}: input_shape {tuple(cfg.input_shape)} has more than {MAX_INPUT_FEATURES:,} values.")
     for name in ("activation", "output"):
         if hasattr(cfg, name) and getattr(cfg, name) not in ACTIVATIONS:
             raise ConfigError(f"{kind}: {name}={getattr(cfg, name)!r}; choose from {', '.join(ACTIVATIONS)}.")
@@ -435,7 +441,7 @@ def _validate(kind: str, cfg) -> None:
 def build(kind: str, seed: int = 0, **overrides: Any) -> Autoencoder:
     """A freshly initialised model of `kind`; the same seed gives the same initial weights."""
     cfg = make_config(kind, **overrides)
-    with torch.random.fork_rng(devices=[]):
+    with _SEED_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = KINDS[kind].model(cfg)
     model.kind = kind
