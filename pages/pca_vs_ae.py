@@ -1,5 +1,235 @@
-"""Placeholder: this page is being built."""
-import streamlit as st
+"""PCA vs AE page: the same test points embedded in 2-D by PCA, the linear / MLP / variational
+autoencoders and (on request) Isomap, LLE and t-SNE; linked selection across the charts; held-out
+scores per method; reconstruction error against dimension; the linear AE's subspace against PCA's;
+and the swiss roll / S-curve, where a linear projection squashes what neighbourhood methods unroll.
 
-st.title("pca_vs_ae")
-st.info("Coming soon.")
+All numbers come from ae_core.embeddings through the cached wrappers in ui/state.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from ae_core import embeddings, store
+from ui import state
+from ui.widgets import CLASS_COLOURS, class_scatter, selected_ids, selection
+
+MODELS_2D = {"linear-2d": "Linear AE", "ae-2d": "AE", "vae-2d": "VAE"}
+HIGHLIGHT = "pca_highlight"  # point ids picked in any chart: kept apart from the charts' own widget state
+PER_ROW = 4
+
+
+def _on_select(chart_key: str, label: str) -> None:
+    st.session_state[HIGHLIGHT] = selected_ids(st.session_state.get(chart_key))
+    st.session_state["pca_highlight_from"] = label
+
+
+def _usable_models(sel) -> tuple[list[tuple[str, tuple]], list[str]]:
+    """(name, cache key) of the 2-D models to show, and notes for the ones left out."""
+    ds, root = sel.dataset, sel.models_root
+    names = list(MODELS_2D)
+    if sel.model_name and sel.model_name not in names and sel.model is not None and sel.model.latent_dim == 2:
+        names.append(sel.model_name)  # the sidebar's own 2-D model, e.g. one trained on the Train page
+    found, notes = [], []
+    for name in names:
+        try:
+            meta = store.read_meta(name, root)
+        except store.CheckpointError:
+            notes.append(f"**{name}** is not in the model store ({root}); train it with `python -m ae_core pretrain`.")
+            continue
+        shape = tuple(meta["config"].get("input_shape", ()))
+        if shape != ds.sample_shape:
+            notes.append(f"**{name}** takes {shape} inputs, not {ds.name}'s {ds.sample_shape}; left out.")
+            continue
+        if int(meta["config"].get("latent_dim", 0)) != 2:
+            notes.append(f"**{name}** has a {meta['config'].get('latent_dim')}-D latent, not 2-D; left out.")
+            continue
+        found.append((name, state.model_key(name, root)))
+    return found, notes
+
+
+def _legend(class_names) -> None:
+    swatches = " ".join(
+        f"<span style='color:{CLASS_COLOURS[i % len(CLASS_COLOURS)]};font-size:1.2em'>●</span>&nbsp;{c}"
+        for i, c in enumerate(class_names))
+    st.markdown(f"<div style='font-size:0.9em'>{swatches}</div>", unsafe_allow_html=True)
+
+
+def _label(r: dict) -> str:
+    m = r["method"]
+    return f"{MODELS_2D.get(m[4:-1], 'AE')} ({m[4:-1]})" if m.startswith("AE (") else m
+
+
+def _scatters(results: list[dict], ds) -> None:
+    highlight = st.session_state.get(HIGHLIGHT) or []
+    shown = [r for r in results if r["embedding_test"] is not None]
+    for start in range(0, len(shown), PER_ROW):
+        cols = st.columns(PER_ROW)
+        for col, r in zip(cols, shown[start : start + PER_ROW]):
+            label = _label(r)
+            key = "pca_chart_" + "".join(ch if ch.isalnum() else "_" for ch in r["method"])
+            fig = class_scatter(r["embedding_test"], ds.y_test, ds.class_names,
+                                f"{label}<br><sup>5-NN acc. {r['knn5']:.2f} · trust {r['trust']:.2f}</sup>", highlight, False, 340)
+            with col:
+                st.plotly_chart(fig, key=key, on_select=lambda k=key, lab=label: _on_select(k, lab),
+                                selection_mode=("points", "box", "lasso"), config={"displaylogo": False})
+
+
+def _table(results: list[dict]) -> None:
+    rows = [{
+        "method": _label(r),
+        "recon. error (sq. err./image)": r["recon_sse"],
+        "1-NN acc.": r["knn1"],
+        "5-NN acc.": r["knn5"],
+        "trustworthiness (k=5)": r["trust"],
+        "fit time (s)": r["fit_seconds"],
+        "note": r["note"],
+    } for r in results]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+        "recon. error (sq. err./image)": st.column_config.NumberColumn(format="%.2f", help="Held-out test split; blank where the method has no inverse map."),
+        "1-NN acc.": st.column_config.NumberColumn(format="%.3f"),
+        "5-NN acc.": st.column_config.NumberColumn(format="%.3f", help="k-NN classifier fitted on the training points' 2-D embedding, scored on the test points'."),
+        "trustworthiness (k=5)": st.column_config.NumberColumn(format="%.3f", help="1 = no test point gains false neighbours in 2-D."),
+        "fit time (s)": st.column_config.NumberColumn(format="%.2f", help="For autoencoders: training time from the model card."),
+    })
+
+
+def _error_curve(ds, sel) -> None:
+    curve = state.error_curve(ds.name, str(sel.models_root), state.store_signature(sel.models_root))
+    pca = dict(curve["pca"])
+    dims = sorted(pca)
+    fig = go.Figure(go.Scatter(x=dims, y=[pca[d] for d in dims], mode="lines+markers", name="PCA",
+                               line=dict(color="#444"), hovertemplate="PCA, %{x} dims: %{y:.2f}<extra></extra>"))
+    rows = curve["models"]
+    symbols = ["circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down", "pentagon", "hexagon"]
+    for i, r in enumerate(sorted(rows, key=lambda r: (r["latent_dim"], r["name"]))):
+        fig.add_trace(go.Scatter(
+            x=[r["latent_dim"]], y=[r["sse"]], mode="markers", name=f"{r['name']} ({r['kind']})",
+            marker=dict(size=11, symbol=symbols[i % len(symbols)], color=CLASS_COLOURS[i % len(CLASS_COLOURS)],
+                        line=dict(width=1, color="black")),
+            hovertemplate=f"{r['name']} ({r['kind']}), %{{x}}-D: %{{y:.2f}}<br>PCA with as many dims: "
+                          f"{r['pca_sse']:.2f}<br>from the {r['source']}<extra></extra>"))
+    fig.update_layout(height=400, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="dimensions (latent size, log scale)",
+                      yaxis_title="held-out squared error per image", legend=dict(font=dict(size=11)))
+    fig.update_xaxes(type="log")
+    st.plotly_chart(fig, config={"displaylogo": False})
+    if rows:
+        beat = [r for r in rows if r["sse"] < r["pca_sse"]]
+        st.caption(f"{len(beat)} of {len(rows)} stored models trained on {ds.name} reconstruct the test split better "
+                   f"than PCA with as many dimensions ({', '.join(r['name'] for r in beat) or 'none'}). Model points "
+                   "come from their model cards (measured on the test split when they were trained).")
+    else:
+        st.caption(f"No stored model was trained on {ds.name}; only PCA's curve is shown.")
+
+
+def _angles(ds, found: list) -> None:
+    key = dict(found).get("linear-2d")
+    if key is None:
+        st.info("The linear AE (linear-2d) is not available for this dataset, so there is no subspace to compare.")
+        return
+    angles = state.linear_angles(key, ds.name)
+    cols = st.columns(len(angles) + 1)
+    for i, a in enumerate(sorted(angles)):
+        cols[i].metric(f"principal angle {i + 1}", f"{a:.1f}°")
+    worst = float(np.max(angles))
+    verdict = ("it spans (nearly) the same plane as PCA's top two components, as theory says it should at the "
+               "optimum (Baldi & Hornik, 1989)" if worst < 10 else
+               "it is still far from PCA's plane, so this checkpoint has not converged: a linear AE trained to the "
+               "optimum of squared error spans exactly PCA's subspace (Baldi & Hornik, 1989)")
+    cols[-1].caption(f"Angles between linear-2d's decoder subspace and PCA's top-2 subspace on {ds.name}'s "
+                     f"training split. Largest {worst:.1f}°: {verdict}. Its axes may still differ from PCA's by a "
+                     "rotation and scaling within the plane.")
+
+
+def _unrolling_panel() -> None:
+    name = st.radio("Point cloud", ["swiss-roll", "s-curve"], horizontal=True, key="pca_manifold")
+    if not st.toggle("Compute the comparison (several seconds the first time, cached afterwards)", key="pca_unroll_on"):
+        st.caption("PCA, Isomap, LLE and a small 2-D AE (hidden 64, 64; about 2 s of training) each map the "
+                   "held-out points to the plane, coloured by the intrinsic coordinate t along the roll.")
+        return
+    results = state.unrolling(name)
+    ds = state.get_dataset(name)
+    fig = make_subplots(rows=1, cols=len(results) + 1, specs=[[{"type": "scene"}] + [{}] * len(results)],
+                        subplot_titles=[f"{name} in 3-D"] + [f"{r['method']} · unrolling {r['unrolling']:.2f}"
+                                                             for r in results])
+    fig.add_trace(go.Scatter3d(x=ds.x_test[:, 0], y=ds.x_test[:, 1], z=ds.x_test[:, 2], mode="markers",
+                               marker=dict(size=2, color=ds.t_test, colorscale="Viridis"), showlegend=False,
+                               hoverinfo="skip"), row=1, col=1)
+    for i, r in enumerate(results):
+        z = r["embedding"]
+        fig.add_trace(go.Scatter(x=z[:, 0], y=z[:, 1], mode="markers", showlegend=False,
+                                 marker=dict(size=4, color=r["t"], colorscale="Viridis",
+                                             showscale=i == len(results) - 1, colorbar=dict(title="t", thickness=10)),
+                                 hovertemplate="t = %{marker.color:.2f}<extra></extra>"), row=1, col=i + 2)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_layout(height=330, margin=dict(l=0, r=0, t=40, b=0))
+    fig.update_annotations(font_size=12)
+    st.plotly_chart(fig, config={"displaylogo": False})
+    st.dataframe(pd.DataFrame([{"method": r["method"], "unrolling |Spearman ρ| with t": r["unrolling"],
+                                "trustworthiness (k=5)": r["trust"], "fit time (s)": r["fit_seconds"]}
+                               for r in results]).round(3), hide_index=True)
+    by = {r["method"]: r for r in results}
+    best = max(results, key=lambda r: r["unrolling"])
+    st.caption(f"Unrolling score: the best |Spearman correlation| between t and any direction of the 2-D embedding "
+               f"(1 = points laid out in order along the roll), on the {len(ds.x_test)} held-out points. Here PCA "
+               f"scores {by['PCA']['unrolling']:.2f} and Isomap {by['Isomap']['unrolling']:.2f}; the best is "
+               f"{best['method']} ({best['unrolling']:.2f}).")
+
+
+# ---------------------------------------------------------------- the page
+
+sel = selection()
+ds = sel.dataset
+st.title("PCA vs autoencoders")
+st.markdown("PCA is a linear projection: it can only flatten data onto a plane, so a curved manifold comes out "
+            "folded onto itself. An autoencoder's encoder is a non-linear map, and Isomap, LLE and t-SNE keep "
+            "neighbourhoods instead of directions. Below, the same held-out points of "
+            f"**{ds.name}** ({len(ds.x_test):,} test images) in each 2-D map.")
+
+if st.session_state.get("pca_highlight_ds") != ds.name:
+    # Picks are test-point indices: they mean nothing in another dataset.
+    st.session_state[HIGHLIGHT] = []
+    st.session_state["pca_highlight_ds"] = ds.name
+
+found, notes = _usable_models(sel)
+results = [state.embedding_result(ds.name, "PCA")] + [state.model_embedding_result(k, ds.name) for _, k in found]
+extra = st.toggle("Add Isomap, LLE and t-SNE (slow the first time: t-SNE alone takes about 10 s on two idle cores; "
+                  "cached afterwards, and the table shows each method's measured fit time)", key="pca_nonlinear")
+if extra:
+    for m in embeddings.NONLINEAR:
+        results.append(state.embedding_result(ds.name, m))
+for n in notes:
+    st.caption(n)
+
+picked = st.session_state.get(HIGHLIGHT) or []
+c1, c2 = st.columns([5, 1])
+with c1:
+    _legend(ds.class_names)
+    if picked:
+        st.caption(f"{len(picked)} points picked in {st.session_state.get('pca_highlight_from', 'a chart')}; "
+                   "they are outlined in every chart.")
+    else:
+        st.caption("Drag a lasso or box in any chart to pick points; the same points light up in the others.")
+if picked and c2.button("Clear the pick", key="pca_clear"):
+    st.session_state[HIGHLIGHT] = []
+    st.rerun()
+_scatters(results, ds)
+
+st.subheader("Held-out scores per method")
+_table(results)
+st.caption("Scores on the test split. k-NN accuracy: how well classes stay apart in 2-D; trustworthiness: how "
+           "few false neighbours the map invents. Only PCA and the autoencoders can map back, so only they have a "
+           "reconstruction error.")
+
+st.subheader("Reconstruction error against dimension")
+_error_curve(ds, sel)
+
+st.subheader("The linear autoencoder learns PCA's plane")
+_angles(ds, found)
+
+st.subheader("Swiss roll and S-curve: squashed or unrolled")
+_unrolling_panel()

@@ -1,5 +1,225 @@
-"""Placeholder: this page is being built."""
+"""Train page: a form that starts a bounded, cancellable training in the background (ae_core.jobs),
+a live view of its progress and losses that polls the job without blocking the page, and the
+finished model's held-out metrics beside PCA's. The new model appears in the sidebar's picker
+as soon as it is saved.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-st.title("train")
-st.info("Coming soon.")
+from ae_core import data, jobs, models, store, workflow
+from ui import state
+from ui.widgets import selection
+
+TRAIN_DATASETS = ["mnist-5k", "digits", "swiss-roll", "s-curve", "mnist", "fashion-mnist", "kmnist"]
+NOISE_CHOICES = ["kind default", "none", "gaussian", "masking", "salt-pepper"]
+KIND_DEFAULT_NOISE = {k: models.KINDS[k].defaults.get("noise") for k in models.KINDS}
+JOB_KEY = "train_job_id"
+LIM = workflow.APP_LIMITS
+
+
+def _select_model(name: str, dataset: str) -> None:
+    # A callback runs before the sidebar is drawn, the only moment its widgets may be set.
+    st.session_state["dataset_name"] = dataset
+    st.session_state["model_name"] = name
+
+
+def _spec_from_form(v: dict) -> jobs.JobSpec:
+    hidden = jobs.parse_hidden(v["hidden"])
+    noise = None
+    if v["noise_kind"] == "none":
+        noise = "none"
+    elif v["noise_kind"] != "kind default":
+        noise = f"{v['noise_kind']}:{v['noise_level']:g}"
+    name = v["name"].strip() or f"{v['kind']}-{int(v['latent'])}d-{state.session_uid()[:4]}"
+    return jobs.JobSpec(
+        kind=v["kind"], dataset=v["dataset"], name=name, latent_dim=int(v["latent"]), hidden=hidden, noise=noise,
+        sparsity_weight=v["sparsity"], beta=v["beta"], epochs=int(v["epochs"]), batch_size=int(v["batch"]),
+        n_train=None if v["n_train"] in (None, 0) else int(v["n_train"]), max_seconds=float(v["seconds"]))
+
+
+def _form(sel) -> None:
+    default_ds = sel.dataset.name if sel.dataset.name in TRAIN_DATASETS else data.DEFAULT
+    with st.form("train_form"):
+        c1, c2, c3 = st.columns(3)
+        v = {}
+        v["kind"] = c1.selectbox("Kind", list(models.KINDS), key="train_kind",
+                                 format_func=lambda k: f"{k} — {models.KINDS[k].summary}")
+        v["dataset"] = c2.selectbox("Dataset", TRAIN_DATASETS, index=TRAIN_DATASETS.index(default_ds),
+                                    key="train_dataset")
+        v["name"] = c3.text_input("Model name", key="train_name", max_chars=store.MAX_NAME,
+                                  placeholder="blank: kind-latent-id",
+                                  help="Letters, digits, '-', '_' and '.'; an existing model's name is refused.")
+        v["latent"] = c1.number_input("Latent dimension", 1, LIM["hidden"], 2, key="train_latent",
+                                      help=f"At most {LIM['latent_dim']}; a sparse AE's code (its hidden layer) "
+                                           f"up to {LIM['hidden']}.")
+        v["hidden"] = c2.text_input("Hidden sizes (ae, dae, stacked, sdae, vae)", "256,64", key="train_hidden",
+                                    help=f"Comma-separated, each at most {LIM['hidden']} units, at most "
+                                         f"{jobs.MAX_HIDDEN_LAYERS} layers. The linear, sparse and conv kinds ignore it.")
+        v["epochs"] = c3.number_input("Epochs", 1, LIM["epochs"], 5, key="train_epochs",
+                                      help="Per greedy stage too, for stacked and sdae.")
+        v["noise_kind"] = c1.selectbox("Input noise", NOISE_CHOICES, key="train_noise",
+                                       help="Corruption while training (what makes a denoising AE). Kind default: "
+                                            + ", ".join(f"{k} {n}" for k, n in KIND_DEFAULT_NOISE.items() if n) + ".")
+        v["noise_level"] = c2.slider("Noise level (σ for gaussian, rate otherwise)", 0.0, 1.0, 0.3, 0.05,
+                                     key="train_noise_level")
+        v["batch"] = c3.number_input("Batch size", 1, jobs.MAX_BATCH, 128, key="train_batch")
+        v["sparsity"] = c1.number_input("Sparsity weight (sparse)", 0.0, 100.0, value=None, key="train_sparsity",
+                                        placeholder="kind default (0.1)")
+        v["beta"] = c2.number_input("β (vae, beta-vae)", 0.0, 100.0, value=None, key="train_beta",
+                                    placeholder="kind default (vae 1, beta-vae 4)")
+        v["n_train"] = c3.number_input("Training images", 0, LIM["n_train"], value=None, key="train_n",
+                                       placeholder="all of the training split",
+                                       help=f"At most {LIM['n_train']:,}; a prefix of the (class-balanced) split.")
+        v["seconds"] = c1.slider("Time limit (s)", 5, int(LIM["seconds"]), 120, 5, key="train_seconds",
+                                 help="Training stops here and keeps the best weights so far.")
+        submitted = st.form_submit_button("Train", type="primary")
+    if submitted:
+        _submit(v, sel)
+
+
+def _submit(v: dict, sel) -> None:
+    try:
+        spec = _spec_from_form(v)
+    except ValueError as e:
+        st.error(str(e))
+        return
+    try:
+        ds = state.get_dataset(spec.dataset)
+    except data.DatasetError as e:
+        st.error(str(e))
+        return
+    try:
+        job = state.job_manager().submit(spec, owner=state.session_uid(), root=sel.models_root, dataset=ds)
+    except jobs.Busy as e:
+        st.warning(str(e))
+        return
+    except ValueError as e:  # bounds, bad names, unbuildable configs (ConfigError, CheckpointError)
+        st.error(str(e))
+        return
+    st.session_state[JOB_KEY] = job.id
+    st.session_state.setdefault("train_jobs", []).append(job.id)
+
+
+def _loss_figure(losses: list[dict]) -> go.Figure:
+    """Train and validation loss per epoch, greedy stages one after another on the x axis."""
+    x = list(range(1, len(losses) + 1))
+    text = [f"{r['stage']}, epoch {r['epoch']}" for r in losses]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=[r["train"] for r in losses], name="train", mode="lines+markers", text=text,
+                             hovertemplate="%{text}: %{y:.3f}<extra>train</extra>"))
+    fig.add_trace(go.Scatter(x=x, y=[r["val"] for r in losses], name="validation", mode="lines+markers", text=text,
+                             hovertemplate="%{text}: %{y:.3f}<extra>validation</extra>"))
+    if len({r["stage"] for r in losses}) > 1 or losses[0]["stage"] != "train":
+        fig.add_vline(x=0.5, line_width=0, annotation_text=losses[0]["stage"], annotation_position="top right")
+    for i in range(1, len(losses)):
+        if losses[i]["stage"] != losses[i - 1]["stage"]:
+            fig.add_vline(x=i + 0.5, line_dash="dot", line_color="grey",
+                          annotation_text=losses[i]["stage"], annotation_position="top right")
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch",
+                      yaxis_title="loss per image", legend=dict(orientation="h", y=1.12))
+    fig.update_yaxes(type="log")
+    fig.update_xaxes(range=[0.5, len(losses) + 0.5], dtick=1 if len(losses) <= 20 else None)
+    return fig
+
+
+def _result(snap: dict, root) -> None:
+    name = snap["saved_name"]
+    st.success(f"Saved **{name}** after {snap['elapsed']:.0f} s. It is in the sidebar's model picker "
+               f"(with {snap['spec'].dataset} as the dataset).")
+    if snap["note"]:
+        st.info(snap["note"])
+    try:
+        meta = store.read_meta(name, root)
+    except store.CheckpointError as e:
+        st.error(f"The model was saved but cannot be read back: {e}")
+        return
+    t, p = meta.get("metrics", {}).get("test", {}), meta.get("metrics", {}).get("pca", {})
+    if t:
+        cols = ("sse", "mse", "psnr")
+        rows = [{"": f"{name} ({meta['kind']}, {meta['config']['latent_dim']}-D)", **{k: t.get(k) for k in cols}}]
+        if p:
+            rows.append({"": f"PCA, {meta['config']['latent_dim']} components", **{k: p.get(k) for k in cols}})
+        df = pd.DataFrame(rows).rename(columns={"sse": "sq. error / image", "mse": "MSE / pixel", "psnr": "PSNR (dB)"})
+        st.dataframe(df, hide_index=True, column_config={
+            "sq. error / image": st.column_config.NumberColumn(format="%.2f"),
+            "MSE / pixel": st.column_config.NumberColumn(format="%.5f"),
+            "PSNR (dB)": st.column_config.NumberColumn(format="%.2f")})
+        st.caption(f"Measured on {meta.get('dataset', {}).get('name', '?')}'s held-out test split when training ended.")
+    if snap["spec"].dataset in state.DATASET_CHOICES:
+        st.button(f"Open {name} in the sidebar", key=f"train_open_{snap['id']}", on_click=_select_model,
+                  args=(name, snap["spec"].dataset))
+
+
+def _panel(job_id: str, root) -> None:
+    mgr = state.job_manager()
+    job = mgr.get(job_id)
+    if job is None:
+        st.info("That training is no longer known to the server (it was restarted); submit it again.")
+        return
+    snap = job.snapshot()
+    spec = snap["spec"]
+    st.markdown(f"**{snap['name']}** · `{spec.kind}` on {spec.dataset} · {snap['status']}")
+    if snap["status"] in jobs.ACTIVE:
+        stage = snap["stage"] or "starting"
+        epoch = f" · epoch {snap['epoch'] + 1}" if snap["stage"] else ""
+        after = " · measuring on the test split and saving" if snap["progress"] >= 1 else ""
+        st.progress(snap["progress"], text=f"{stage}{epoch} · {snap['progress']:.0%} · {snap['elapsed']:.0f} s{after}")
+        if snap["cancel_requested"]:
+            st.caption("Stopping at the next step…")
+        elif st.button("Stop", key=f"train_stop_{job_id}"):
+            mgr.cancel(job_id, owner=state.session_uid())
+            st.rerun(scope="fragment")
+    if snap["losses"]:
+        st.plotly_chart(_loss_figure(snap["losses"]), config={"displaylogo": False})
+    if snap["status"] == "done":
+        _result(snap, root)
+    elif snap["status"] == "failed":
+        st.error(f"Training failed: {snap['error']}")
+    elif snap["status"] == "cancelled":
+        st.info("Stopped before the end; the model was not saved.")
+    refreshed = st.session_state.setdefault("train_refreshed", [])
+    if not job.active and job_id not in refreshed:
+        # One full rerun when the job ends, so the sidebar lists the new model at once.
+        refreshed.append(job_id)
+        st.rerun()
+
+
+def _history(current: str | None) -> None:
+    mgr = state.job_manager()
+    past = [mgr.get(j) for j in st.session_state.get("train_jobs", []) if j != current]
+    past = [j.snapshot() for j in past if j is not None]
+    if past:
+        with st.expander(f"Earlier trainings in this session ({len(past)})"):
+            st.dataframe(pd.DataFrame([{
+                "model": s["name"], "kind": s["spec"].kind, "dataset": s["spec"].dataset, "status": s["status"],
+                "test sq. error": s["metrics"].get("test", {}).get("sse"),
+                "PCA sq. error": s["metrics"].get("pca", {}).get("sse"), "seconds": round(s["elapsed"], 1),
+                "error": s["error"]} for s in reversed(past)]), hide_index=True)
+
+
+# ---------------------------------------------------------------- the page
+
+sel = selection()
+st.title("Train a model")
+st.markdown(
+    "Train any kind in the zoo on a dataset; training runs in the background on the server, so this page "
+    f"stays responsive. Bounds per training: at most {LIM['epochs']} epochs, {LIM['seconds']:.0f} s, "
+    f"{LIM['n_train']:,} images, a {LIM['latent_dim']}-D latent and {LIM['hidden']} units per layer; "
+    f"{state.job_manager().max_concurrent} trainings at once on this server. Stacked kinds train greedily, "
+    "one stage per layer, then fine-tune.")
+_form(sel)
+
+job_id = st.session_state.get(JOB_KEY)
+if job_id:
+    st.subheader("Training")
+    current = state.job_manager().get(job_id)
+    if current is not None and current.active:
+        # A fragment reruns alone twice a second: the page polls the job without blocking anything.
+        st.fragment(_panel, run_every=0.5)(job_id, sel.models_root)
+    else:
+        # Drawn with the page, so its buttons rerun the whole app (and the sidebar that they change).
+        _panel(job_id, sel.models_root)
+    _history(job_id)

@@ -1,0 +1,339 @@
+"""2-D embeddings of a dataset and the measurements that compare them: PCA, Isomap, LLE, t-SNE and
+the 2-D autoencoders, side by side.
+
+Every method maps the same held-out test points to the plane, and every number is measured on
+that test split:
+  * kNN accuracy in 2-D (k = 1 and 5): a KNeighborsClassifier fitted on the *training* points'
+    embedding, scored on the *test* points' embedding (how well classes stay apart);
+  * trustworthiness (k = 5, `sklearn.manifold.trustworthiness`) of the test points' embedding
+    against their original coordinates (how much the plane invents false neighbours);
+  * held-out reconstruction error (squared error per image) where the method can map back
+    (PCA, autoencoders); None for Isomap, LLE and t-SNE, which have no inverse;
+  * fit time in seconds (for an autoencoder: its training time from the model card).
+
+Isomap and LLE are fitted on a class-balanced prefix of the training split (`n_fit` points, so
+they take seconds on two cores) and map other points with their out-of-sample `.transform`.
+t-SNE has no out-of-sample map: it embeds the training prefix and the test points together
+(labels unused), and its result says so in `note`.
+
+Also here: PCA's held-out error against latent dimension next to the stored autoencoders'
+(`error_vs_dimension`), the principal angles between a linear autoencoder's decoder subspace
+and PCA's (`principal_angles`), and the swiss-roll / S-curve comparison with a measured
+"unrolling" score (`unrolling_comparison`).
+
+Fitted things follow scikit-learn's estimator contract: `__init__` stores parameters, `fit`
+returns self, fitted state ends in `_`.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.linalg import subspace_angles
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE, Isomap, LocallyLinearEmbedding, trustworthiness
+from sklearn.neighbors import KNeighborsClassifier
+
+from . import data as data_mod
+from . import evaluate, store
+
+METHODS = ("PCA", "Isomap", "LLE", "t-SNE")
+NONLINEAR = ("Isomap", "LLE", "t-SNE")
+N_FIT = 2000  # training points for Isomap / LLE: a few seconds each on two cores
+TSNE_N_FIT = 1000  # t-SNE embeds these plus the 1,000 test points: its cost grows fastest
+TRUST_K = 5
+DEFAULT_DIMS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 30, 40, 50, 64, 100)
+
+TSNE_NOTE = ("t-SNE has no out-of-sample map: the first {n:,} training points and the test points were "
+             "embedded together (labels unused), so its test scores are transductive.")
+
+
+def _flat(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+
+
+class Embedder2D:
+    """One of METHODS as a 2-D embedding: fit on training points, then map any points.
+
+    n_fit caps the training points the neighbourhood methods are fitted on (the first n_fit
+    rows; a prefix of the fixed split is class-balanced). PCA always uses every training point.
+    """
+
+    def __init__(self, method: str = "PCA", n_fit: int = N_FIT, n_neighbors: int = 10, seed: int = 0):
+        self.method = method
+        self.n_fit = n_fit
+        self.n_neighbors = n_neighbors
+        self.seed = seed
+
+    def _estimator(self):
+        if self.method == "PCA":
+            return PCA(2, random_state=self.seed)
+        if self.method == "Isomap":
+            return Isomap(n_neighbors=self.n_neighbors, n_components=2)
+        if self.method == "LLE":
+            return LocallyLinearEmbedding(n_neighbors=self.n_neighbors, n_components=2, eigen_solver="arpack",
+                                          random_state=self.seed)
+        raise ValueError(f"Unknown embedding method {self.method!r}; known: {', '.join(METHODS)} "
+                         f"(t-SNE has no fit/transform; use embed_joint).")
+
+    def fit(self, x_train: np.ndarray) -> "Embedder2D":
+        x = _flat(x_train)
+        if self.method != "PCA":
+            x = x[: self.n_fit]
+        t0 = time.perf_counter()
+        try:
+            self.estimator_ = self._estimator().fit(x)
+        except (ValueError, RuntimeError):
+            if self.method != "LLE":
+                raise
+            # ARPACK can fail on the near-singular matrix LLE builds; the dense solver is slower
+            # (cubic in n_fit) but always converges.
+            self.estimator_ = self._estimator().set_params(eigen_solver="dense").fit(x)
+        self.fit_seconds_ = time.perf_counter() - t0
+        self.n_fitted_ = len(x)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.estimator_.transform(_flat(x)), dtype=np.float32)
+
+    @property
+    def invertible(self) -> bool:
+        return self.method == "PCA"
+
+    def inverse_transform(self, z: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        if not self.invertible:
+            raise NotImplementedError(f"{self.method} has no inverse map.")
+        return self.estimator_.inverse_transform(np.atleast_2d(z)).reshape(-1, *shape).astype(np.float32)
+
+
+def tsne_joint(x_train: np.ndarray, x_test: np.ndarray, n_fit: int = TSNE_N_FIT, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
+    """t-SNE of the first n_fit training points and all test points together: (train 2-D, test 2-D, seconds).
+
+    High-dimensional inputs are first reduced to 50 PCA components (the usual t-SNE practice; it
+    removes pixel noise and makes the neighbour search fast).
+    """
+    xtr, xte = _flat(x_train)[:n_fit], _flat(x_test)
+    t0 = time.perf_counter()
+    x = np.concatenate([xtr, xte])
+    if x.shape[1] > 50:
+        x = PCA(50, random_state=seed).fit_transform(x)
+    z = TSNE(2, perplexity=30, init="pca", random_state=seed, max_iter=500).fit_transform(x).astype(np.float32)
+    return z[: len(xtr)], z[len(xtr):], time.perf_counter() - t0
+
+
+def scores(x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray, z_train: np.ndarray, z_test: np.ndarray) -> dict:
+    """Held-out neighbourhood scores of a 2-D embedding: kNN accuracy (k = 1, 5) and trustworthiness."""
+    out = {}
+    for k in (1, 5):
+        clf = KNeighborsClassifier(n_neighbors=k).fit(z_train, y_train[: len(z_train)])
+        out[f"knn{k}"] = float(clf.score(z_test, y_test))
+    out["trust"] = float(trustworthiness(_flat(x_test), z_test, n_neighbors=TRUST_K))
+    return out
+
+
+def _result(method, z_train, z_test, sc, recon_sse, fit_seconds, note="") -> dict:
+    return {"method": method, "embedding_train": z_train, "embedding_test": z_test, "knn1": sc.get("knn1"),
+            "knn5": sc.get("knn5"), "trust": sc.get("trust"), "recon_sse": recon_sse, "fit_seconds": fit_seconds,
+            "note": note}
+
+
+def embed_method(ds: data_mod.Dataset, method: str, n_fit: int = N_FIT, n_neighbors: int = 10, seed: int = 0) -> dict:
+    """One of METHODS on a dataset: its 2-D train/test embeddings and held-out scores (a result dict)."""
+    n_ref = min(n_fit, len(ds.x_train))
+    if method == "t-SNE":
+        z_tr, z_te, secs = tsne_joint(ds.x_train, ds.x_test, min(n_fit, TSNE_N_FIT), seed)
+        sc = scores(ds.x_test, ds.y_train, ds.y_test, z_tr, z_te)
+        return _result(method, z_tr, z_te, sc, None, secs, TSNE_NOTE.format(n=len(z_tr)))
+    emb = Embedder2D(method, n_fit, n_neighbors, seed).fit(ds.x_train)
+    z_tr, z_te = emb.transform(ds.x_train[:n_ref]), emb.transform(ds.x_test)
+    sse = None
+    note = ""
+    if emb.invertible:
+        sse = evaluate.summarise(ds.x_test, emb.inverse_transform(z_te, ds.sample_shape))["sse"]
+        note = f"fitted on all {len(ds.x_train):,} training points"
+    else:
+        note = f"fitted on {emb.n_fitted_:,} training points; test points mapped by its out-of-sample transform"
+    return _result(method, z_tr, z_te, scores(ds.x_test, ds.y_train, ds.y_test, z_tr, z_te), sse, emb.fit_seconds_, note)
+
+
+def embed_model(ds: data_mod.Dataset, model, name: str, train_seconds: float | None = None, n_fit: int = N_FIT) -> dict:
+    """A trained autoencoder's latent as an embedding ("AE (name)"); only 2-D latents apply."""
+    label = f"AE ({name})"
+    if model.latent_dim != 2:
+        return _result(label, None, None, {}, None, train_seconds,
+                       f"{model.latent_dim}-D latent: not a 2-D embedding, so not applicable here.")
+    n_ref = min(n_fit, len(ds.x_train))
+    z_tr, z_te = evaluate.encode(model, ds.x_train[:n_ref]), evaluate.encode(model, ds.x_test)
+    sse = evaluate.model_metrics(model, ds.x_test)["sse"]
+    note = "fit time = training time from the model card" if train_seconds is not None else "training time unknown"
+    return _result(label, z_tr, z_te, scores(ds.x_test, ds.y_train, ds.y_test, z_tr, z_te), sse, train_seconds, note)
+
+
+def compare(ds: data_mod.Dataset | str, methods=("PCA",), models: dict | None = None, n_fit: int = N_FIT,
+            seed: int = 0) -> list[dict]:
+    """Result dicts for each method and each model.
+
+    models: {name: model} or {name: (model, meta)}; a meta's history seconds is used as fit time.
+    Each dict: method, embedding_train, embedding_test, knn1, knn5, trust, recon_sse (None without
+    an inverse), fit_seconds, note.
+    """
+    ds = data_mod.load_dataset(ds) if isinstance(ds, str) else ds
+    out = [embed_method(ds, m, n_fit, seed=seed) for m in methods]
+    for name, item in (models or {}).items():
+        model, meta = item if isinstance(item, tuple) else (item, {})
+        out.append(embed_model(ds, model, name, (meta or {}).get("history", {}).get("seconds"), n_fit))
+    return out
+
+
+# ---------------------------------------------------------------- error against dimension
+
+
+_BASIS_CACHE: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def pca_basis(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, components): all principal directions of the training split, rows in order of variance.
+
+    From the eigendecomposition of the (features x features) scatter matrix: exact, and several
+    times faster than an SVD of the (images x features) data when there are more images than pixels.
+    The error curve and the principal angles both need it for the same split, so the last few are
+    kept, keyed by a digest of the data (read-only copies are returned).
+    """
+    x = _flat(x_train)
+    key = hashlib.sha1(np.ascontiguousarray(x).view(np.uint8)).digest()
+    if key not in _BASIS_CACHE:
+        x = x.astype(np.float64)
+        mean = x.mean(0)
+        xc = x - mean
+        w, v = np.linalg.eigh(xc.T @ xc)
+        comps = np.ascontiguousarray(v[:, np.argsort(w)[::-1]].T)
+        mean.setflags(write=False)
+        comps.setflags(write=False)
+        while len(_BASIS_CACHE) >= 4:
+            _BASIS_CACHE.pop(next(iter(_BASIS_CACHE)))
+        _BASIS_CACHE[key] = (mean, comps)
+    return _BASIS_CACHE[key]
+
+
+def pca_error_curve(x_train: np.ndarray, x_test: np.ndarray, dims) -> list[tuple[int, float]]:
+    """(dim, held-out squared error per image) of PCA for each dim, from one decomposition of the training split.
+
+    PCA's components are nested, so the first k directions of one full decomposition give the
+    k-component PCA. Reconstructions are clipped to [0, 1] like evaluate.summarise (and the model
+    cards) do. A dim beyond the number of features is capped there (the reconstruction is exact).
+    """
+    mean, comps = pca_basis(x_train)
+    xte = _flat(x_test).astype(np.float64)
+    xc = xte - mean
+    out = []
+    for d in sorted({min(int(d), comps.shape[0]) for d in dims if int(d) >= 1}):
+        v = comps[:d]
+        x_hat = (xc @ v.T) @ v + mean
+        out.append((d, evaluate.summarise(xte, x_hat)["sse"]))
+    return out
+
+
+def error_vs_dimension(dataset: data_mod.Dataset | str, dims=DEFAULT_DIMS, models_root: str | Path | None = None) -> dict:
+    """PCA's held-out error per dimension and each stored model trained on this dataset.
+
+    Returns {"pca": [(dim, sse)], "models": [{name, kind, latent_dim, sse, pca_sse, source}]} where source
+    is "model card" (measured on the test split at training time) or "recomputed" (the card had no
+    test metrics). PCA is also evaluated at every model's latent dimension (capped at the number of
+    features), so each point has its PCA counterpart on the curve.
+    """
+    ds = data_mod.load_dataset(dataset) if isinstance(dataset, str) else dataset
+    rows = []
+    for info in store.list_models(models_root):
+        if info.error or info.dataset != ds.name:
+            continue
+        sse = info.metrics.get("test", {}).get("sse")
+        source = "model card"
+        if sse is None:
+            try:
+                model, _ = store.load(info.name, models_root)
+            except store.CheckpointError:
+                continue
+            if tuple(model.input_shape) != ds.sample_shape:
+                continue
+            sse, source = evaluate.model_metrics(model, ds.x_test)["sse"], "recomputed"
+        rows.append({"name": info.name, "kind": info.kind, "latent_dim": info.latent_dim, "sse": float(sse),
+                     "source": source})
+    curve = pca_error_curve(ds.x_train, ds.x_test, set(dims) | {r["latent_dim"] for r in rows})
+    at = dict(curve)
+    for r in rows:
+        r["pca_sse"] = at[min(r["latent_dim"], ds.n_features)]
+    return {"pca": curve, "models": rows}
+
+
+def decoder_basis(model) -> np.ndarray:
+    """(n_features, latent_dim): the directions decode(e_i) - decode(0); for an affine decoder they span its image."""
+    eye = np.eye(model.latent_dim, dtype=np.float32)
+    zero = np.zeros((1, model.latent_dim), np.float32)
+    return (_flat(evaluate.decode(model, eye)) - _flat(evaluate.decode(model, zero))).T.astype(np.float64)
+
+
+def principal_angles(linear_model, x_train: np.ndarray) -> np.ndarray:
+    """Angles in degrees (largest first) between a linear AE's decoder column space and PCA's top-k subspace.
+
+    k is the model's latent dimension. A linear autoencoder trained to the optimum of squared error
+    spans exactly PCA's subspace (Baldi & Hornik 1989), so these should approach 0.
+    """
+    k = linear_model.latent_dim
+    _, comps = pca_basis(x_train)
+    return np.degrees(subspace_angles(decoder_basis(linear_model), comps[:k].T))
+
+
+# ---------------------------------------------------------------- swiss roll / S-curve
+
+
+def unrolling_score(z: np.ndarray, t: np.ndarray, n_angles: int = 180) -> float:
+    """max over directions u in the plane of |Spearman(z @ u, t)|: 1 when some direction orders points
+    exactly by the intrinsic coordinate t, as a perfect unrolling would.
+
+    Directions rather than the two axes alone, because an autoencoder's latent (and PCA's) is
+    free to come out rotated.
+    """
+    a = np.linspace(0, np.pi, n_angles, endpoint=False)
+    proj = np.asarray(z, np.float64) @ np.stack([np.cos(a), np.sin(a)])
+    rt = np.argsort(np.argsort(t)).astype(np.float64)
+    rp = np.argsort(np.argsort(proj, axis=0), axis=0).astype(np.float64)
+    rt -= rt.mean()
+    rp -= rp.mean(0)
+    rho = (rp * rt[:, None]).sum(0) / np.sqrt((rp**2).sum(0) * (rt**2).sum())
+    return float(np.abs(rho).max())
+
+
+def quick_ae(ds: data_mod.Dataset, seconds: float = 2.0, hidden=(64, 64), seed: int = 0):
+    """A small 2-D autoencoder on a point cloud, trained for about `seconds`: (model, train seconds)."""
+    from .training import TrainConfig, train
+    from .models import build
+
+    model = build("ae", seed=seed, input_shape=ds.sample_shape, latent_dim=2, hidden=hidden)
+    cfg = TrainConfig(epochs=200, batch_size=64, lr=3e-3, seed=seed, patience=0, max_seconds=seconds)
+    hist = train(model, ds.x_train, cfg)
+    return model, hist.seconds
+
+
+def unrolling_comparison(dataset: str = "swiss-roll", ae_seconds: float = 2.0, n_neighbors: int = 10,
+                         seed: int = 0, ae_model=None) -> list[dict]:
+    """PCA, Isomap, LLE and a small AE on a synthetic manifold, each fitted on the training split and
+    applied to the test split. Per method: method, embedding (test, 2-D), t (test), unrolling
+    (see unrolling_score), trust (k = 5), fit_seconds.
+    """
+    ds = data_mod.load_dataset(dataset)
+    if ds.t_test is None:
+        raise ValueError(f"{dataset} has no intrinsic coordinate; use swiss-roll or s-curve.")
+    out = []
+    for m in ("PCA", "Isomap", "LLE"):
+        emb = Embedder2D(m, n_fit=len(ds.x_train), n_neighbors=n_neighbors, seed=seed).fit(ds.x_train)
+        out.append((m, emb.transform(ds.x_test), emb.fit_seconds_))
+    if ae_model is None:
+        ae_model, secs = quick_ae(ds, ae_seconds, seed=seed)
+    else:
+        secs = None
+    out.append(("AE", evaluate.encode(ae_model, ds.x_test), secs))
+    return [{"method": m, "embedding": z, "t": ds.t_test, "unrolling": unrolling_score(z, ds.t_test),
+             "trust": float(trustworthiness(ds.x_test, z, n_neighbors=TRUST_K)), "fit_seconds": s}
+            for m, z, s in out]

@@ -1,0 +1,93 @@
+"""The PCA vs AE page renders its charts and tables; a pick in one chart is drawn in all of them."""
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ui.widgets import selected_ids
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _page(dataset="mnist-5k", **state):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["dataset_name"] = dataset  # before the first run: only that run draws the sidebar
+    at.run()
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.switch_page("pages/pca_vs_ae.py").run()
+
+
+def _charts(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _array(v) -> list:
+    """A plotly JSON array: a plain list, or plotly 6's {"dtype", "bdata"} base64 encoding of a numpy array."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)
+
+
+def _titles(at) -> list[str]:
+    return [(s.get("layout", {}).get("title") or {}).get("text", "") for s in _charts(at)]
+
+
+@pytest.mark.slow
+def test_page_renders_scatters_table_and_curve():
+    at = _page()
+    assert not at.exception
+    titles = _titles(at)
+    assert any(t.startswith("PCA<br>") for t in titles)
+    # Shipped 2-D models appear beside PCA (or a note says why one is absent).
+    for name in ("linear-2d", "ae-2d", "vae-2d"):
+        assert any(f"({name})" in t for t in titles) or any(name in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    pca = table[table["method"] == "PCA"].iloc[0]
+    assert 0 < pca["5-NN acc."] <= 1 and 0 < pca["trustworthiness (k=5)"] <= 1 and pca["recon. error (sq. err./image)"] > 0
+    assert len(at.get("plotly_chart")) >= 2  # scatters and the error-vs-dimension curve
+    assert any("principal angle" in m.label for m in at.metric)
+    assert [t.key for t in at.toggle] == ["pca_nonlinear", "pca_unroll_on"]  # the slow parts wait to be asked
+
+
+@pytest.mark.slow
+def test_a_pick_is_highlighted_in_every_chart():
+    at = _page(pca_highlight=[0, 5, 7], pca_highlight_ds="mnist-5k", pca_highlight_from="PCA")
+    assert not at.exception
+    scatters = [s for s in _charts(at) if "5-NN" in ((s.get("layout", {}).get("title") or {}).get("text", ""))]
+    assert scatters
+    for spec in scatters:
+        picked = [t for t in spec["data"] if t.get("name", "").startswith("picked")]
+        assert len(picked) == 1 and sorted(_array(picked[0]["customdata"])) == [0, 5, 7]
+    assert any("3 points picked" in c.value for c in at.caption)
+
+
+def test_selected_ids_reads_customdata():
+    state = {"selection": {"points": [{"customdata": 4}, {"customdata": [9]}, {"customdata": 4}, {"x": 1}],
+                           "point_indices": [0, 1, 2]}}
+    assert selected_ids(state) == [4, 9]
+    assert selected_ids(None) == [] and selected_ids({"selection": {"points": []}}) == []
+
+
+@pytest.mark.slow
+def test_swiss_roll_panel_on_request():
+    at = _page()
+    at.toggle(key="pca_unroll_on").set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    scores = dict(zip(table["method"], table["unrolling |Spearman ρ| with t"]))
+    assert set(scores) == {"PCA", "Isomap", "LLE", "AE"}
+    assert scores["Isomap"] > scores["PCA"]
+
+
+@pytest.mark.slow
+def test_nonlinear_methods_on_request():
+    at = _page("digits")  # the small dataset keeps t-SNE to seconds
+    at.toggle(key="pca_nonlinear").set_value(True).run()
+    assert not at.exception
+    methods = list(at.dataframe[0].value["method"])
+    assert {"PCA", "Isomap", "LLE", "t-SNE"} <= set(methods)
