@@ -97,7 +97,7 @@ def sidebar() -> Selection:
         usable = [m for m in infos if not m.error]
         fitting = [m.name for m in usable if _fits(m, ds, root)]
         if not infos:
-            st.warning(f"No models in {root}. Train one on the Train page, or run `python -m ae_core pretrain`.")
+            _no_models(root)
         elif not fitting:
             st.info(f"No stored model takes {ds.name}'s {ds.sample_shape} images; train one on the Train page.")
         default = "ae-2d" if "ae-2d" in fitting else (fitting[0] if fitting else None)
@@ -114,26 +114,277 @@ def sidebar() -> Selection:
         if meta:
             _card(meta)
         if broken:
-            with st.expander(f"{len(broken)} unreadable model(s)"):
+            st.warning(f"{len(broken)} model(s) in {root} cannot be read and are not offered: "
+                       f"{', '.join(m.name for m in broken)}.")
+            with st.expander("Why they cannot be read"):
                 for m in broken:
                     st.caption(f"**{m.name}**: {m.error}")
     return Selection(ds, name, model, meta, root)
 
 
+def _no_models(root: Path) -> None:
+    """Say why there is nothing to pick: the folder is missing, is not a folder, or is empty."""
+    hint = "Train one on the Train page, or run `python -m ae_core pretrain`."
+    if not root.exists():
+        st.warning(f"The models folder {root} does not exist (set MANIFOLD_LAB_MODELS to change it). {hint}")
+    elif not root.is_dir():
+        st.error(f"The models path {root} is not a folder; point MANIFOLD_LAB_MODELS at a folder of models.")
+    else:
+        st.warning(f"No models in {root}. {hint}")
+
+
 def _fits(info: store.ModelInfo, ds: data.Dataset, root: Path) -> bool:
     try:
         meta = store.read_meta(info.name, root)
-    except store.CheckpointError:
+        return tuple(meta["config"].get("input_shape", ())) == ds.sample_shape
+    except (store.CheckpointError, TypeError, ValueError):  # an input_shape that is not a list of sizes
         return False
-    return tuple(meta["config"].get("input_shape", ())) == ds.sample_shape
+
+
+def _num(d: object, key: str) -> float | None:
+    """d[key] if d is a dict and it holds a real number (a hand-edited config.json may hold anything)."""
+    v = d.get(key) if isinstance(d, dict) else None
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def _card(meta: dict) -> None:
-    t = meta.get("metrics", {}).get("test", {})
-    p = meta.get("metrics", {}).get("pca", {})
-    st.caption(f"`{meta['kind']}` · latent {meta['config']['latent_dim']} · trained on {meta.get('dataset', {}).get('name', '?')}")
-    if t:
+    metrics = meta.get("metrics", {})
+    t = metrics.get("test", {}) if isinstance(metrics, dict) else {}
+    p = metrics.get("pca", {}) if isinstance(metrics, dict) else {}
+    ds = meta.get("dataset", {})
+    ds_name = ds.get("name", "?") if isinstance(ds, dict) else "?"
+    st.caption(f"`{meta['kind']}` · latent {meta['config']['latent_dim']} · trained on {ds_name}")
+    t_psnr, t_sse, p_psnr, p_sse = _num(t, "psnr"), _num(t, "sse"), _num(p, "psnr"), _num(p, "sse")
+    if t_psnr is not None and t_sse is not None:
         c1, c2 = st.columns(2)
-        c1.metric("Test PSNR", f"{t['psnr']:.1f} dB", delta=f"{t['psnr'] - p['psnr']:+.1f} vs PCA" if p else None)
-        c2.metric("Sq. error / image", f"{t['sse']:.1f}", delta=f"{t['sse'] - p['sse']:+.1f} vs PCA" if p else None,
-                  delta_color="inverse")
+        c1.metric("Test PSNR", f"{t_psnr:.1f} dB",
+                  delta=f"{t_psnr - p_psnr:+.1f} vs PCA" if p_psnr is not None else None)
+        c2.metric("Sq. error / image", f"{t_sse:.1f}",
+                  delta=f"{t_sse - p_sse:+.1f} vs PCA" if p_sse is not None else None, delta_color="inverse")
+
+
+# --- latent space / generate pages ---
+# Derived from one model (identified by its key) and one dataset; cached per (key, dataset, options).
+from ae_core import factors as _factors  # noqa: E402
+from ae_core import latent as _latent  # noqa: E402
+
+
+@st.cache_data(show_spinner="Measuring the latent coordinates…", max_entries=32)
+def latent_stats(key: tuple, dataset_name: str) -> _latent.LatentStats:
+    """Per-coordinate mean / spread / importance of the training codes."""
+    model, _ = get_model(key[0])
+    ds = get_dataset(dataset_name)
+    return _latent.latent_stats(model, ds.x_train, encoded(key, dataset_name, "train"))
+
+
+@st.cache_data(show_spinner="Projecting the codes to 2-D…", max_entries=16)
+def latent_map(key: tuple, dataset_name: str, method: str, coords: tuple[int, int],
+               with_train: bool) -> _latent.Projector:
+    """A fitted Projector of the test codes (then the training codes, when asked) to the plane."""
+    z = encoded(key, dataset_name, "test")
+    if with_train:
+        z = np.concatenate([z, encoded(key, dataset_name, "train")])
+    return _latent.Projector(method, coords).fit(z)
+
+
+@st.cache_data(show_spinner="Counting neighbours…", max_entries=16)
+def label_agreement(key: tuple, dataset_name: str, k: int = 8) -> tuple[float, float]:
+    """Over the test split: fraction of k nearest neighbours sharing the label, (pixel, latent)."""
+    ds = get_dataset(dataset_name)
+    return _latent.label_agreement(ds.x_test, encoded(key, dataset_name, "test"), ds.y_test, k)
+
+
+@st.cache_data(show_spinner="Naming the latent coordinates…", max_entries=16)
+def factor_names(key: tuple, dataset_name: str, max_dims: int = 16, n_bases: int = 8) -> list:
+    """FactorName of the max_dims most important coordinates, swept around n_bases test codes."""
+    model, _ = get_model(key[0])
+    stats = latent_stats(key, dataset_name)
+    z_test = encoded(key, dataset_name, "test")
+    rng = np.random.default_rng(0)
+    bases = z_test[rng.choice(len(z_test), min(n_bases, len(z_test)), replace=False)]
+    return _factors.name_factors(model, bases, stats, dims=stats.order[:max_dims])
+
+
+# --- denoise / compression / manifold pages ---
+# Everything here is keyed by model keys (name, mtime) so a retrained model is recomputed; models and
+# fitted objects from st.cache_resource are shared across sessions and never mutated.
+from ae_core import compress as _compress  # noqa: E402
+from ae_core import denoise as _denoise  # noqa: E402
+from ae_core import manifold as _manifold  # noqa: E402
+
+
+def stored_models(shape: tuple, kinds: tuple[str, ...] | None = None) -> list[tuple[str, str, str]]:
+    """(name, kind, noise) of each readable stored model taking inputs of `shape`, optionally of these kinds."""
+    out = []
+    for info in store.list_models(models_root()):
+        if info.error or (kinds is not None and info.kind not in kinds):
+            continue
+        try:
+            cfg = store.read_meta(info.name, models_root())["config"]
+            if tuple(cfg.get("input_shape", ())) == tuple(shape):
+                out.append((info.name, info.kind, str(cfg.get("noise", "none"))))
+        except (store.CheckpointError, TypeError, ValueError):
+            continue
+    return out
+
+
+def _models(keys: tuple) -> dict:
+    return {k[0]: get_model(k[0])[0] for k in keys}
+
+
+@st.cache_resource(show_spinner="Tuning non-local means on a few training images…", max_entries=16)
+def nl_means(dataset_name: str, noise: str, seed: int = 0) -> _denoise.NLMeans:
+    """Non-local means with h chosen on 8 validation images of the TRAINING split under this noise."""
+    ds = get_dataset(dataset_name)
+    return _denoise.NLMeans().fit(_denoise.validation_images(ds.x_train, 8, seed), noise, seed + 1)
+
+
+@st.cache_data(show_spinner="Denoising…", max_entries=32)
+def denoise_comparison(keys: tuple, dataset_name: str, idx: tuple[int, ...], noise: str, seed: int,
+                       with_nlm: bool = True) -> _denoise.Comparison:
+    """compare() on the test images `idx` under `noise` (seeded) for the models identified by `keys`."""
+    ds = get_dataset(dataset_name)
+    nlm = nl_means(dataset_name, noise, seed) if with_nlm and noise != "none" else None
+    return _denoise.compare(_models(keys), ds.x_test[list(idx)], noise, seed, nlm=nlm)
+
+
+@st.cache_resource(show_spinner="Training two tiny denoising autoencoders (a few seconds each)…", max_entries=4)
+def filter_daes(dataset_name: str, levels: tuple[float, ...] = (0.1, 0.5), noise_kind: str = "masking") -> dict:
+    """Two tiny DAEs differing only in their noise level, trained once per server and shared (read-only)."""
+    ds = get_dataset(dataset_name)
+    return _denoise.train_filter_daes(ds.x_train, levels, noise_kind)
+
+
+@st.cache_data(show_spinner="Encoding noisy and clean images…", max_entries=16)
+def latent_arrows(key: tuple, dataset_name: str, noise: str, n: int = 40, seed: int = 0) -> dict:
+    """2-D positions of the codes of n test images and of their noisy versions, and the measured code shift."""
+    model, _ = get_model(key[0])
+    ds = get_dataset(dataset_name)
+    x = ds.x_test[:n]
+    noisy = _denoise.noise.corrupt(x, noise, seed)
+    out = _denoise.latent_arrows(model, x, noisy)
+    out["shift"] = _denoise.code_shift(model, x, noisy)
+    out["labels"] = ds.y_test[:n]
+    return out
+
+
+@st.cache_resource(show_spinner="Fitting the off-manifold threshold…", max_entries=16)
+def _detector(name: str, mtime: float, root: str, dataset_name: str) -> _manifold.OffManifoldDetector:
+    model, meta = _load_model(name, mtime, root)
+    return _manifold.fit_detector(model, get_dataset(dataset_name).x_train, meta)
+
+
+def off_manifold_detector(model_name: str, dataset_name: str) -> _manifold.OffManifoldDetector:
+    """The fitted OffManifoldDetector of a stored model (threshold from its held-out training slice).
+
+    For any page that wants to flag an upload: `off_manifold_detector(name, ds.name).predict(x)`.
+    """
+    root = models_root()
+    return _detector(model_name, model_key(model_name, root)[1], str(root), dataset_name)
+
+
+@st.cache_data(show_spinner="Encoding with the autoencoders, JPEG and WebP…", max_entries=8)
+def rate_distortion(keys: tuple, dataset_name: str, n_images: int) -> list[dict]:
+    """Rate-distortion rows on the first n_images test images (quantiser ranges from the training codes)."""
+    ds = get_dataset(dataset_name)
+    return _compress.rate_distortion(_models(keys), ds.x_test[:n_images], ds.x_train)
+
+
+@st.cache_data(show_spinner="Encoding the examples…", max_entries=16)
+def matched_examples(key: tuple, dataset_name: str, idx: tuple[int, ...], bits: int, match_on: str) -> dict:
+    model, _ = get_model(key[0])
+    ds = get_dataset(dataset_name)
+    return _compress.matched_examples(model, ds.x_test[list(idx)], ds.x_train, bits, match_on)
+
+
+@st.cache_data(show_spinner="Measuring pairwise distances…", max_entries=8)
+def distance_concentration(n: int = 500, seed: int = 0) -> list[dict]:
+    return _manifold.distance_concentration(n=n, seed=seed)
+
+
+@st.cache_data(show_spinner="Scoring reconstruction errors…", max_entries=16)
+def manifold_errors(key: tuple, dataset_name: str, n: int = 500, seed: int = 0) -> dict:
+    """Per-image reconstruction errors of test images, uniform noise and another dataset, and the threshold."""
+    ds = get_dataset(dataset_name)
+    det = off_manifold_detector(key[0], dataset_name)
+    other_name, other = _manifold.other_dataset(ds.sample_shape, n, seed=seed)
+    return {
+        "threshold": det.threshold_,
+        "heldout": det.heldout_scores_,
+        "scores": {
+            f"{dataset_name} test images": det.score(ds.x_test[:n]),
+            "uniform random pixels": det.score(_manifold.uniform_images(n, ds.sample_shape, seed)),
+            other_name: det.score(other),
+        },
+    }
+
+
+@st.cache_data(show_spinner="Decoding random latent points…", max_entries=16)
+def decoded_samples(key: tuple, dataset_name: str, n: int, seed: int) -> np.ndarray:
+    model, _ = get_model(key[0])
+    return _manifold.decoded_samples(model, encoded(key, dataset_name, "train"), n, seed)
+
+
+# --- pca vs ae / train pages ---
+# Embeddings and scores are cached per (dataset, method or model key): the non-linear methods take
+# seconds, and every visitor who asks for the same ones shares the result.
+import uuid  # noqa: E402
+
+from ae_core import embeddings, jobs  # noqa: E402
+
+
+@st.cache_data(show_spinner="Embedding…", max_entries=32)
+def embedding_result(dataset_name: str, method: str) -> dict:
+    """embeddings.embed_method on a dataset: one of PCA / Isomap / LLE / t-SNE, with held-out scores."""
+    return embeddings.embed_method(get_dataset(dataset_name), method)
+
+
+@st.cache_data(show_spinner="Encoding…", max_entries=32)
+def model_embedding_result(key: tuple, dataset_name: str) -> dict:
+    """A stored model's 2-D latent as an embedding, with the same held-out scores as the methods."""
+    model, meta = get_model(key[0])
+    return embeddings.embed_model(get_dataset(dataset_name), model, key[0], meta.get("history", {}).get("seconds"))
+
+
+def store_signature(root: Path | None = None) -> tuple:
+    """(name, config mtime) of every stored model: changes whenever a model is added, replaced or removed."""
+    root = root or models_root()
+    return tuple(model_key(m.name, root) for m in store.list_models(root))
+
+
+@st.cache_data(show_spinner="Measuring error against dimension…", max_entries=8)
+def error_curve(dataset_name: str, root: str, signature: tuple) -> dict:
+    # signature is only part of the cache key: a new or retrained model invalidates the entry.
+    return embeddings.error_vs_dimension(get_dataset(dataset_name), models_root=root)
+
+
+@st.cache_data(show_spinner="Comparing subspaces…", max_entries=16)
+def linear_angles(key: tuple, dataset_name: str) -> np.ndarray:
+    model, _ = get_model(key[0])
+    return embeddings.principal_angles(model, get_dataset(dataset_name).x_train)
+
+
+@st.cache_resource(show_spinner="Training a small autoencoder on the point cloud…", max_entries=4)
+def unrolling_ae(dataset_name: str):
+    """The small 2-D AE of the swiss-roll / S-curve panel, trained once per server (shared, read-only)."""
+    return embeddings.quick_ae(get_dataset(dataset_name), seconds=2.0)
+
+
+@st.cache_data(show_spinner="Embedding the point cloud with PCA, Isomap, LLE and an AE…", max_entries=4)
+def unrolling(dataset_name: str) -> list[dict]:
+    model, seconds = unrolling_ae(dataset_name)
+    out = embeddings.unrolling_comparison(dataset_name, ae_model=model)
+    for r in out:
+        if r["method"] == "AE":
+            r["fit_seconds"] = seconds
+    return out
+
+
+def job_manager() -> jobs.JobManager:
+    """The server's one JobManager (module-level in ae_core.jobs): shared by every session."""
+    return jobs.MANAGER
+
+
+def session_uid() -> str:
+    """A stable id for this browser session, so a training belongs to the session that started it."""
+    return st.session_state.setdefault("session_uid", uuid.uuid4().hex)

@@ -9,6 +9,15 @@ from ae_core import images
 
 def selection():
     """The sidebar's Selection for this run (set by app.py before the page runs)."""
+    if "selection" not in st.session_state:
+        # A `pages/` folder puts Streamlit in its legacy multipage mode until st.navigation first
+        # runs, so a deep link that is a fresh server's first request runs the page file without
+        # app.py. Switch the process to st.navigation and rerun: app.py then runs the sidebar and
+        # resolves the same page from the URL.
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return st.session_state["selection"]
 
 
@@ -18,3 +27,118 @@ def show_image(img: np.ndarray, caption: str | None = None, width: int = 140) ->
     a = a[0] if a.ndim == 3 and a.shape[0] == 1 else (a.transpose(1, 2, 0) if a.ndim == 3 else a)
     scale = max(1, int(np.ceil(width / a.shape[1])))
     st.image(images.upscale(np.clip(a, 0, 1), scale), caption=caption, width=width)
+
+
+def show_grid(imgs: np.ndarray, ncols: int, scale: int = 2, caption: str | None = None) -> None:
+    """Tile (N, 1, H, W) or (N, H, W) images and show them crisp at an exact integer scale."""
+    g = images.grid(np.clip(np.asarray(imgs, np.float32), 0, 1), ncols)
+    st.image(images.upscale(g, scale), caption=caption, width=g.shape[1] * scale)
+
+
+def plotly_points(event) -> list[dict]:
+    """The selected points of an st.plotly_chart selection event (an empty list when there are none).
+
+    Each point's "customdata" is returned as a list: a numpy customdata row reaches the browser
+    as a typed array and comes back as {"0": a, "1": b}.
+    """
+    try:
+        pts = list(event["selection"]["points"]) if event else []
+    except (KeyError, TypeError):
+        return []
+    out = []
+    for p in pts:
+        p = dict(p)
+        cd = p.get("customdata")
+        if isinstance(cd, dict):
+            p["customdata"] = [cd[k] for k in sorted(cd, key=lambda k: int(k) if str(k).isdigit() else 0)]
+        elif cd is not None and not isinstance(cd, (list, tuple)):
+            p["customdata"] = [cd]
+        out.append(p)
+    return out
+
+
+# --- denoise / compression / manifold pages ---
+
+
+def off_manifold_note(model_name: str, dataset_name: str, x: np.ndarray, names: list[str] | None = None) -> np.ndarray:
+    """Say, per image (N, C, H, W), whether it lies off the model's manifold; returns the flags (N,).
+
+    Off = the model reconstructs it worse than 99 % of held-out training images (ae_core.manifold).
+    """
+    from ui import state
+
+    det = state.off_manifold_detector(model_name, dataset_name)
+    scores = det.score(x)
+    flags = scores > det.threshold_
+    pct = det.percentile_of(scores)
+    for i, (s, off) in enumerate(zip(scores, flags)):
+        who = names[i] if names else f"Image {i + 1}"
+        text = (f"**{who}**: reconstruction error {s:.4f} under `{model_name}` (threshold {det.threshold_:.4f}, "
+                f"worse than {pct[i]:.0f} % of held-out training images)")
+        if off:
+            st.warning(f"{text} — **off the manifold**: further from the images this model learnt than 99 % of real "
+                       "ones (heavy noise does that; so does a picture that is not a digit, whose output is a guess).",
+                       icon=":material/warning:")
+        else:
+            st.caption(f"{text} — on the manifold.")
+    return flags
+
+
+# --- pca vs ae / train pages ---
+# One colour per class, the same in every chart of a page, so a class can be followed across charts.
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def selected_ids(state) -> list[int]:
+    """The point ids (`customdata`) picked in a plotly chart's selection state (box, lasso or click)."""
+    points = ((state or {}).get("selection") or {}).get("points") or []
+    out = set()
+    for p in points:
+        c = p.get("customdata")
+        if isinstance(c, (list, tuple)):
+            c = c[0] if c else None
+        if c is not None:
+            try:
+                out.add(int(c))
+            except (TypeError, ValueError):
+                continue
+    return sorted(out)
+
+
+def class_scatter(z: np.ndarray, labels: np.ndarray, class_names, title: str = "",
+                  highlight=None, show_legend: bool = True, height: int = 380):
+    """2-D points coloured by class (one WebGL trace per class, customdata = point index).
+
+    With `highlight` (point indices), every other point fades and the highlighted ones are drawn
+    on top with a dark outline, so the same points can be found in every chart.
+    """
+    import plotly.graph_objects as go
+
+    z = np.asarray(z)
+    labels = np.asarray(labels)
+    idx = np.arange(len(z))
+    hl = np.zeros(len(z), bool)
+    if highlight is not None and len(highlight):
+        hl[np.asarray([i for i in highlight if 0 <= i < len(z)], dtype=int)] = True
+    fading = hl.any()
+    fig = go.Figure()
+    for c in np.unique(labels):
+        m = labels == c
+        name = class_names[c] if 0 <= c < len(class_names) else str(c)
+        colour = CLASS_COLOURS[int(c) % len(CLASS_COLOURS)]
+        fig.add_trace(go.Scattergl(
+            x=z[m, 0], y=z[m, 1], mode="markers", name=name, legendgroup=name, customdata=idx[m],
+            marker=dict(size=5, color=colour, opacity=0.12 if fading else 0.75),
+            hovertemplate=f"class {name}<br>point %{{customdata}}<extra></extra>", showlegend=show_legend))
+    if fading:
+        fig.add_trace(go.Scattergl(
+            x=z[hl, 0], y=z[hl, 1], mode="markers", name=f"picked ({int(hl.sum())})", customdata=idx[hl],
+            marker=dict(size=7, color=[CLASS_COLOURS[int(c) % len(CLASS_COLOURS)] for c in labels[hl]],
+                        line=dict(width=1, color="rgba(0,0,0,0.85)")),
+            hovertemplate="point %{customdata}<extra>picked</extra>", showlegend=show_legend))
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height, margin=dict(l=10, r=10, t=55, b=10),
+                      dragmode="lasso", legend=dict(itemsizing="constant", font=dict(size=10)))
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    return fig
