@@ -139,7 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    a = build_parser().parse_args(argv)
+    parser = build_parser()
+    # bench forwards its own flags (e.g. --quick) to benchmarks/run.py untouched.
+    a, extra = parser.parse_known_args(argv)
+    if a.cmd == "bench":
+        a.rest = [r for r in extra + list(a.rest) if r != "--"]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return a.fn(a)
     except (data.DatasetError, store.CheckpointError, models.ConfigError, ValueError) as e:

@@ -417,7 +417,8 @@ def _validate(kind: str, cfg) -> None:
     if any(s < 1 or s > MAX_UNITS for s in sizes):
         raise ConfigError(f"{kind}: every size must be between 1 and {MAX_UNITS}; got {sizes}.")
     if math.prod(cfg.input_shape) > MAX_INPUT_FEATURES:
-        raise ConfigError(f"{kind}: input_shape {tuple(cfg.input_shape)} has more than {MAX_INPUT_FEATURES:,} values.")
+        raise ConfigError(f"{kind}: input_shape {tuple(cfg.input_shape)} is more than the limit of "
+                          f"{MAX_INPUT_FEATURES:,} values.")
     for name in ("activation", "output"):
         if hasattr(cfg, name) and getattr(cfg, name) not in ACTIVATIONS:
             raise ConfigError(f"{kind}: {name}={getattr(cfg, name)!r}; choose from {', '.join(ACTIVATIONS)}.")

@@ -14,6 +14,7 @@ Every way a checkpoint can be bad raises `CheckpointError` with a readable messa
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import datetime as _dt
 import errno
@@ -225,9 +226,13 @@ def save(model: Autoencoder, name: str, root: str | Path | None = None, *, datas
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
-        # Move any old version aside first: a directory cannot be renamed over a non-empty one.
-        # If another process restores or saves the name between the two renames, go round again.
-        for attempt in range(5):
+        # Where the kernel can swap two folders atomically, the name never disappears, not even
+        # for readers listing the folder meanwhile; tmp then holds the old version, discarded below.
+        if final.exists() and _exchange(tmp, final):
+            moved_aside.append(tmp)
+        # Elsewhere move any old version aside first: a folder cannot be renamed over a non-empty
+        # one. If another process restores or saves the name between the two renames, go round again.
+        for attempt in range(0 if moved_aside else 5):
             trash = root / f".old-{name}-{uuid.uuid4().hex[:8]}"
             try:
                 os.replace(final, trash)
@@ -261,6 +266,22 @@ def save(model: Autoencoder, name: str, root: str | Path | None = None, *, datas
                 except OSError:
                     pass  # still restorable: list_models / load move .old-* back
     return final
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing folders atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOENT, getattr(errno, "ENOTSUP", -1), errno.EOPNOTSUPP):
+        return False  # no such call or file system support, or b vanished: the two-rename path copes
+    raise OSError(err, os.strerror(err))
 
 
 class _Vanished(CheckpointError):

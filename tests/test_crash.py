@@ -50,6 +50,9 @@ FORKER = textwrap.dedent("""
                 store.save(m, "new-%%d-%%d" %% (cmd["i"], k), root)
                 k += 1
         mode = cmd["mode"]
+        if mode in ("swap", "discard"):
+            # The two-rename path, used where the kernel cannot swap folders atomically.
+            store._exchange = lambda a, b: False
         if mode == "swap":  # between moving the old version aside and moving the new one in
             real, calls = os.replace, []
             def replace(src, dst):

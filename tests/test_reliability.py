@@ -576,12 +576,28 @@ def test_failed_rename_keeps_the_old_model(store_root, monkeypatch, call):
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", failing)
+    monkeypatch.setattr(store, "_exchange", lambda a, b: False)  # the two-rename path
     with pytest.raises(store.CheckpointError, match="No space left on device"):
         store.save(_tiny(seed=2), "m", store_root)
     monkeypatch.undo()
     loaded, _ = store.load("m", store_root)
     assert torch.equal(loaded.state_dict()["encoder.0.weight"], old.state_dict()["encoder.0.weight"])
     assert [p.name for p in store_root.iterdir()] == ["m"]  # no .tmp-*, no .old-*
+
+
+def test_failed_atomic_exchange_keeps_the_old_model(store_root, monkeypatch):
+    old = _save(store_root, model=_tiny(seed=1))
+
+    def failing(a, b):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "_exchange", failing)
+    with pytest.raises(store.CheckpointError, match="No space left on device"):
+        store.save(_tiny(seed=2), "m", store_root)
+    monkeypatch.undo()
+    loaded, _ = store.load("m", store_root)
+    assert torch.equal(loaded.state_dict()["encoder.0.weight"], old.state_dict()["encoder.0.weight"])
+    assert [p.name for p in store_root.iterdir()] == ["m"]
 
 
 def test_metadata_that_is_not_json_is_a_checkpoint_error(store_root):
