@@ -13,6 +13,7 @@ own folder of images or `.npz` file.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import math
 import os
@@ -364,10 +365,21 @@ def available() -> list[str]:
     return list(REGISTRY)
 
 
+@functools.lru_cache(maxsize=8)
+def _registered(name: str) -> Dataset:
+    ds = REGISTRY[name]()
+    # Shared by every caller (and every app session): read-only, so nobody can change it for the others.
+    for a in (ds.x_train, ds.y_train, ds.x_test, ds.y_test, ds.t_train, ds.t_test):
+        if a is not None:
+            a.setflags(write=False)
+    return ds
+
+
 def load_dataset(name: str) -> Dataset:
-    """Load a registered dataset by name, or a user's `.npz` file / image folder by path."""
+    """Load a registered dataset by name (loaded once per process, arrays read-only), or a user's
+    `.npz` file / image folder by path."""
     if name in REGISTRY:
-        return REGISTRY[name]()
+        return _registered(name)
     p = Path(name)
     if p.suffix == ".npz" and p.is_file():
         return load_npz(p, name=p.stem)
