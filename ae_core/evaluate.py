@@ -23,7 +23,7 @@ def _batched(fn, x: np.ndarray, batch: int = BATCH) -> np.ndarray:
     out = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            out.append(fn(torch.as_tensor(np.asarray(x[i : i + batch], dtype=np.float32))).cpu().numpy())
+            out.append(fn(torch.tensor(np.asarray(x[i : i + batch], dtype=np.float32))).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
 

@@ -290,7 +290,7 @@ def kl_per_dim(model, x: np.ndarray, batch: int = evaluate.BATCH) -> np.ndarray:
     total = None
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            xb = torch.as_tensor(np.asarray(x[i: i + batch], np.float32))
+            xb = torch.tensor(np.asarray(x[i: i + batch], np.float32))
             part = model.kl_per_dim(xb).cpu().numpy().astype(np.float64) * len(xb)
             total = part if total is None else total + part
     return (total / max(len(x), 1)).astype(np.float32)

@@ -99,4 +99,4 @@ def corrupt(x: np.ndarray, spec: str | NoiseSpec, seed: int = 0) -> np.ndarray:
     """numpy convenience for pages and benchmarks: corrupt float images with a fixed seed."""
     spec = spec if isinstance(spec, NoiseSpec) else NoiseSpec.parse(spec)
     g = torch.Generator().manual_seed(seed)
-    return spec.apply(torch.as_tensor(np.asarray(x, dtype=np.float32)), g).numpy()
+    return spec.apply(torch.tensor(np.asarray(x, dtype=np.float32)), g).numpy()

@@ -200,7 +200,8 @@ def train(
     """
     config = config or TrainConfig()
     device = resolve_device(config.device)
-    x = torch.as_tensor(np.asarray(x_train, dtype=np.float32)).to(device)
+    # A copy: datasets are shared read-only arrays, and torch tensors must own writable memory.
+    x = torch.tensor(np.asarray(x_train, dtype=np.float32)).to(device)
     fit_idx, val_idx = split_validation(len(x), config.val_fraction, config.seed)
     x_fit, x_val = x[torch.as_tensor(fit_idx, device=device)], x[torch.as_tensor(val_idx, device=device)]
     model.to(device)

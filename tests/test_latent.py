@@ -184,7 +184,7 @@ def test_latent_stats_of_a_vae_rank_by_kl(mnist5k):
     stats = latent.latent_stats(m, x)
     assert stats.score == "KL" and stats.prior == "normal"
     with torch.no_grad():
-        kl = m.kl_per_dim(torch.as_tensor(x)).numpy()
+        kl = m.kl_per_dim(torch.tensor(x)).numpy()
     np.testing.assert_allclose(stats.importance, kl, rtol=1e-4)
     assert list(stats.order) == list(np.argsort(-kl))
 
