@@ -10,7 +10,7 @@ import streamlit as st
 
 from ae_core import compress, denoise, store
 from ui import state
-from ui.widgets import selection, show_image
+from ui.widgets import require, show_image
 
 DEFAULT_MODELS = ("ae-2d", "ae-16d", "ae-30d", "conv")
 COLOURS = {"JPEG": "#d62728", "WebP": "#2ca02c"}
@@ -28,11 +28,8 @@ st.markdown(
     "Everything is measured on held-out test images."
 )
 
-sel = selection()
+sel = require("compare codecs", model=False, grey=True)
 ds = sel.dataset
-if not ds.is_image or ds.sample_shape[0] != 1:
-    st.info(f"The codecs compare greyscale images; **{ds.name}** is not an image dataset. Pick one in the sidebar.")
-    st.stop()
 available = [n for n, _, _ in state.stored_models(ds.sample_shape)]
 if not available:
     st.warning(f"No stored model takes {ds.name}'s images; train one on the Train page to compare it with JPEG.")

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ae_core import denoise, images, noise, store
 from ui import state
-from ui.widgets import off_manifold_note, selection, show_grid, show_image
+from ui.widgets import off_manifold_note, require, show_grid, show_image
 
 NOISE_LABELS = {"masking": "Masking (pixels set to 0)", "gaussian": "Gaussian", "salt-pepper": "Salt and pepper",
                 "none": "None (already noisy)"}
@@ -30,11 +30,8 @@ st.markdown(
     "autoencoder (SDAE) and two classical filters on the same noisy images."
 )
 
-sel = selection()
+sel = require("denoise images", model=False, grey=True)
 ds = sel.dataset
-if not ds.is_image or ds.sample_shape[0] != 1:
-    st.info(f"Denoising works on greyscale images; **{ds.name}** is not an image dataset. Pick one in the sidebar.")
-    st.stop()
 
 # ---------------------------------------------------------------- models
 stored = state.stored_models(ds.sample_shape)

@@ -14,26 +14,20 @@ import streamlit as st
 
 from ae_core import evaluate, factors, latent
 from ui import state
-from ui.widgets import selection, show_grid, show_image
+from ui.widgets import require, show_grid, show_image
 
 MAX_SLIDERS = 16
 SPREAD = 3.0  # slider range: mean +- SPREAD * std of the training codes
 TRAV_STEPS, TRAV_SPAN = 9, 2.0  # traversal: the test code +- TRAV_SPAN * std, as used to name factors
 GRID_N = 15
 
-sel = selection()
-ds, model = sel.dataset, sel.model
 st.title("Generate & traverse")
 st.caption("A good code has a few dominant coordinates, each controlling one way digits vary — the lecture's "
            "\"v1 is zoom, v2 is rotation\". Move a coordinate, watch the decoder's image change, and see which "
            "measured factor each coordinate tracks.")
 
-if not ds.is_image:
-    st.info(f"{ds.name} is a point cloud, not images: pick an image dataset in the sidebar to generate images.")
-    st.stop()
-if model is None:
-    st.info(f"No model for {ds.name} yet: pick another dataset, or train one on the Train page.")
-    st.stop()
+sel = require("generate images")
+ds, model = sel.dataset, sel.model
 
 D = model.latent_dim
 stats = state.latent_stats(sel.key, ds.name)

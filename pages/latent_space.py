@@ -16,7 +16,7 @@ import streamlit as st
 
 from ae_core import evaluate, images, latent
 from ui import state
-from ui.widgets import plotly_points, selection, show_grid, show_image
+from ui.widgets import plotly_points, require, show_grid, show_image
 
 K = 8  # neighbours shown per row
 STEPS = 9  # interpolation frames
@@ -25,19 +25,13 @@ COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
           "#bcbd22", "#17becf"]
 KIND_TEST, KIND_TRAIN, KIND_GRID, KIND_MARK = 0, 1, 2, 3
 
-sel = selection()
-ds, model = sel.dataset, sel.model
 st.title("Latent space")
 st.caption("An autoencoder learns a manifold: the encoder maps each image to a point of a small latent space, "
            "the decoder turns any point back into an image. Distances on this map are meant to follow what the "
            "digits are, not how many pixels they share — the neighbours below measure how well they do.")
 
-if not ds.is_image:
-    st.info(f"{ds.name} is a point cloud, not images: pick an image dataset in the sidebar to explore a latent space.")
-    st.stop()
-if model is None:
-    st.info(f"No model for {ds.name} yet: pick another dataset, or train one on the Train page.")
-    st.stop()
+sel = require("explore a latent space")
+ds, model = sel.dataset, sel.model
 
 D = model.latent_dim
 y_test, n_test = ds.y_test, len(ds.x_test)

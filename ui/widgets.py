@@ -21,6 +21,26 @@ def selection():
     return st.session_state["selection"]
 
 
+def require(purpose: str, *, model: bool = True, grey: bool = False):
+    """The sidebar's selection, or a clear note and st.stop() when this page cannot use it.
+
+    purpose completes "pick an image dataset in the sidebar to ...". grey: the page needs
+    single-channel images; model: the page needs a model that fits the dataset.
+    """
+    sel = selection()
+    ds = sel.dataset
+    if not ds.is_image:
+        st.info(f"{ds.name} is a point cloud, not images: pick an image dataset in the sidebar to {purpose}.")
+        st.stop()
+    if grey and ds.sample_shape[0] != 1:
+        st.info(f"{ds.name} has colour images; pick a greyscale dataset in the sidebar to {purpose}.")
+        st.stop()
+    if model and sel.model is None:
+        st.info(f"No model for {ds.name} yet: pick another dataset, or train one on the Train page.")
+        st.stop()
+    return sel
+
+
 def show_image(img: np.ndarray, caption: str | None = None, width: int = 140) -> None:
     """Show a (H, W) or (1, H, W) image crisp: nearest-neighbour upscaled, never a blurry thumbnail."""
     a = np.asarray(img, dtype=np.float32)
