@@ -89,7 +89,7 @@ class Settings:
     speed_kind: str = "ae"
     speed_latent: int = 2
     speed_epochs: int = 3
-    speed_repeats: int = 3
+    speed_repeats: int = 5  # best of n, interleaved: the machine may be shared
     speed_batch_grid: tuple[int, ...] = (64, 256, 1024, 4096)
     matmul_n: int = 2048
     matmul_repeats: int = 7
@@ -958,6 +958,14 @@ def main(argv: list[str] | None = None) -> int:
     ds = _subset(full, s.n_train, s.n_test)
     log(f"bench: {'quick' if s.quick else 'full'} run on {ds.name} ({len(ds.x_train)} train / {len(ds.x_test)} test), "
         f"sections {','.join(only)}, {torch.get_num_threads()} torch threads")
+    try:
+        load1 = os.getloadavg()[0]
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if load1 > usable and not a.threads:
+            log(f"bench: WARNING load average {load1:.1f} on {usable} cores: with several torch threads the timings "
+                "collapse when other processes compete; consider --threads 1")
+    except OSError:
+        pass
     out_dir = Path(a.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now(datetime.timezone.utc)
