@@ -350,13 +350,16 @@ def _meta_at(dir_fd: int, folder: Path, name: str) -> dict:
 
 def _retrying(fn, *args):
     # A file that vanished mid-read is what a concurrent save or delete looks like: read again.
-    for attempt in range(5):
+    # Saves that follow each other closely can swap a folder away from a reader several times
+    # in a row on a busy machine, so retry generously (at most ~0.5 s in all).
+    attempts = 20
+    for attempt in range(attempts):
         try:
             return fn(*args)
         except _Vanished as e:
-            if attempt == 4:
+            if attempt == attempts - 1:
                 raise CheckpointError(str(e)) from None
-            time.sleep(0.001 * (attempt + 1))
+            time.sleep(min(0.05, 0.002 * (attempt + 1)))
     raise AssertionError("unreachable")
 
 

@@ -115,7 +115,7 @@ def test_saves_race_with_loads_and_listing(tmp_path):
     loads = [0]
 
     def writer(seeds):
-        for k in range(8):
+        for k in range(20):
             store.save(versions[seeds[k % 2]], "m", root)
 
     def reader():
