@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from ae_core import embeddings, store
 from ui import state
-from ui.widgets import CLASS_COLOURS, class_scatter, selected_ids, selection
+from ui.widgets import CLASS_COLOURS, class_scatter, keep, selected_ids, selection
 
 MODELS_2D = {"linear-2d": "Linear AE", "ae-2d": "AE", "vae-2d": "VAE"}
 HIGHLIGHT = "pca_highlight"  # point ids picked in any chart: kept apart from the charts' own widget state
@@ -145,11 +145,11 @@ def _angles(ds, found: list) -> None:
 
 
 def _unrolling_panel() -> None:
+    st.session_state.setdefault("pca_manifold", "swiss-roll")
     name = st.radio("Point cloud", ["swiss-roll", "s-curve"], horizontal=True, key="pca_manifold")
-    if not st.toggle("Compute the comparison (several seconds the first time, cached afterwards)", key="pca_unroll_on"):
-        st.caption("PCA, Isomap, LLE and a small 2-D AE (hidden 64, 64; about 2 s of training) each map the "
-                   "held-out points to the plane, coloured by the intrinsic coordinate t along the roll.")
-        return
+    st.caption("PCA, Isomap, LLE and a small 2-D AE (hidden 64, 64; about 2 s of training) each map the held-out "
+               "points to the plane, coloured by the intrinsic coordinate t along the roll. Several seconds the "
+               "first time; cached for every visitor afterwards.")
     results = state.unrolling(name)
     ds = state.get_dataset(name)
     fig = make_subplots(rows=1, cols=len(results) + 1, specs=[[{"type": "scene"}] + [{}] * len(results)],
@@ -196,40 +196,59 @@ if st.session_state.get("pca_highlight_ds") != ds.name:
     st.session_state["pca_highlight_ds"] = ds.name
 
 found, notes = _usable_models(sel)
-results = [state.embedding_result(ds.name, "PCA")] + [state.model_embedding_result(k, ds.name) for _, k in found]
-extra = st.toggle("Add Isomap, LLE and t-SNE (slow the first time: t-SNE alone takes about 10 s on two idle cores; "
-                  "cached afterwards, and the table shows each method's measured fit time)", key="pca_nonlinear")
-if extra:
-    for m in embeddings.NONLINEAR:
-        results.append(state.embedding_result(ds.name, m))
-for n in notes:
-    st.caption(n)
 
-picked = st.session_state.get(HIGHLIGHT) or []
-c1, c2 = st.columns([5, 1])
-with c1:
-    _legend(ds.class_names)
-    if picked:
-        st.caption(f"{len(picked)} points picked in {st.session_state.get('pca_highlight_from', 'a chart')}; "
-                   "they are outlined in every chart.")
-    else:
-        st.caption("Drag a lasso or box in any chart to pick points; the same points light up in the others.")
-if picked and c2.button("Clear the pick", key="pca_clear"):
-    st.session_state[HIGHLIGHT] = []
-    st.rerun()
-_scatters(results, ds)
 
-st.subheader("Held-out scores per method")
-_table(results)
-st.caption("Scores on the test split. k-NN accuracy: how well classes stay apart in 2-D; trustworthiness: how "
-           "few false neighbours the map invents. Only PCA and the autoencoders can map back, so only they have a "
-           "reconstruction error.")
+def side_by_side() -> None:
+    results = [state.embedding_result(ds.name, "PCA")] + [state.model_embedding_result(k, ds.name) for _, k in found]
+    st.session_state.setdefault("pca_nonlinear", False)
+    extra = st.toggle("Add Isomap, LLE and t-SNE (slow the first time: t-SNE alone takes about 10 s on two idle "
+                      "cores; cached afterwards, and the table shows each method's measured fit time)",
+                      key="pca_nonlinear")
+    if extra:
+        for m in embeddings.NONLINEAR:
+            results.append(state.embedding_result(ds.name, m))
+    for n in notes:
+        st.caption(n)
 
-st.subheader("Reconstruction error against dimension")
-_error_curve(ds, sel)
+    picked = st.session_state.get(HIGHLIGHT) or []
+    c1, c2 = st.columns([5, 1])
+    with c1:
+        _legend(ds.class_names)
+        if picked:
+            st.caption(f"{len(picked)} points picked in {st.session_state.get('pca_highlight_from', 'a chart')}; "
+                       "they are outlined in every chart.")
+        else:
+            st.caption("Drag a lasso or box in any chart to pick points; the same points light up in the others.")
+    if picked and c2.button("Clear the pick", key="pca_clear"):
+        st.session_state[HIGHLIGHT] = []
+        st.rerun()
+    _scatters(results, ds)
 
-st.subheader("The linear autoencoder learns PCA's plane")
-_angles(ds, found)
+    st.subheader("Held-out scores per method")
+    _table(results)
+    st.caption("Scores on the test split. k-NN accuracy: how well classes stay apart in 2-D; trustworthiness: how "
+               "few false neighbours the map invents. Only PCA and the autoencoders can map back, so only they "
+               "have a reconstruction error.")
 
-st.subheader("Swiss roll and S-curve: squashed or unrolled")
-_unrolling_panel()
+
+def error_and_subspace() -> None:
+    st.subheader("Reconstruction error against dimension")
+    _error_curve(ds, sel)
+    st.subheader("The linear autoencoder learns PCA's plane")
+    _angles(ds, found)
+
+
+def unrolling() -> None:
+    st.subheader("Swiss roll and S-curve: squashed or unrolled")
+    _unrolling_panel()
+
+
+# Each tab's content runs only while it is open: a visit computes and draws one tab's charts, and the swiss
+# roll's embeddings (seconds, the first time) wait until someone opens its tab.
+TABS = {"2-D maps, side by side": side_by_side, "Error against dimension": error_and_subspace,
+        "Swiss roll and S-curve": unrolling}
+keep("pca_nonlinear", "pca_manifold")
+for tab, show in zip(st.tabs(list(TABS), on_change="rerun", key="pca_tab"), TABS.values()):
+    with tab:
+        if tab.open:
+            show()

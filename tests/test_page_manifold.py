@@ -36,21 +36,35 @@ def test_page_runs_through_app_navigation():
 def test_charts_grids_and_detector_table():
     at = _app().run()
     _ok(at)
-    assert len(at.get("plotly_chart")) == 4  # density, concentration, ball, error histograms
-    assert len(at.image) == 2  # random pixels, decoded samples
+    # The first section only: its content runs, the second tab's does not until it is opened.
+    assert len(at.get("plotly_chart")) == 3  # density, concentration, ball
+    assert len(at.image) == 0
     density = at.dataframe[0].value
     assert list(density["samples needed"][:3]) == ["10", "100", "1,000"]
-    summary = at.dataframe[-1].value
-    assert list(summary["images"])[:2] == ["mnist-5k test images", "uniform random pixels"]
-    assert float(summary["AUROC vs mnist-5k test images"][1]) >= 0.99
     at.slider(key="mf_per_axis").set_value(3).run()
     _ok(at)
     assert list(at.dataframe[0].value["samples needed"][:3]) == ["3", "9", "27"]
     assert any("3 → 27" in m.value for m in at.markdown)
+
+    at.session_state["mf_section"] = "2 · The manifold hypothesis"  # what a click on the tab does
+    at.run()
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 1  # error histograms
+    assert len(at.image) == 2  # random pixels, decoded samples
+    summary = at.dataframe[-1].value
+    assert list(summary["images"])[:2] == ["mnist-5k test images", "uniform random pixels"]
+    assert float(summary["AUROC vs mnist-5k test images"][1]) >= 0.99
     before = [u for im in at.image for u in im.value]
     at.button(key="mf_resample").click().run()
     _ok(at)
     assert [u for im in at.image for u in im.value] != before
+
+    # Back on the first tab, its slider still holds the value set before the switch.
+    at.session_state["mf_section"] = "1 · The curse of dimensionality"
+    at.run()
+    _ok(at)
+    assert at.slider(key="mf_per_axis").value == 3
+    assert list(at.dataframe[0].value["samples needed"][:3]) == ["3", "9", "27"]
 
 
 def test_a_dataset_without_models_still_shows_the_curse_of_dimensionality():
@@ -58,4 +72,7 @@ def test_a_dataset_without_models_still_shows_the_curse_of_dimensionality():
     at.sidebar.selectbox(key="dataset_name").set_value("digits").run()
     _ok(at)
     assert len(at.get("plotly_chart")) == 3
+    at.session_state["mf_section"] = "2 · The manifold hypothesis"
+    at.run()
+    _ok(at)
     assert any("Pick an image dataset and a model" in i.value for i in at.info)

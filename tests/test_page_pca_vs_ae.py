@@ -49,9 +49,16 @@ def test_page_renders_scatters_table_and_curve():
     table = at.dataframe[0].value
     pca = table[table["method"] == "PCA"].iloc[0]
     assert 0 < pca["5-NN acc."] <= 1 and 0 < pca["trustworthiness (k=5)"] <= 1 and pca["recon. error (sq. err./image)"] > 0
-    assert len(at.get("plotly_chart")) >= 2  # scatters and the error-vs-dimension curve
+    assert len(at.get("plotly_chart")) == 4  # PCA and three 2-D models: the other tabs' charts wait
+    assert not at.metric and "pca_manifold" not in [r.key for r in at.radio]  # the angles, the swiss roll
+    assert [t.key for t in at.toggle] == ["pca_nonlinear"]  # the slow non-linear methods wait to be asked
+
+    at.session_state["pca_tab"] = "Error against dimension"  # what a click on the tab does
+    at.run()
+    assert not at.exception
+    curve = _charts(at)
+    assert len(curve) == 1 and any(t.get("name") == "PCA" for t in curve[0]["data"])
     assert any("principal angle" in m.label for m in at.metric)
-    assert [t.key for t in at.toggle] == ["pca_nonlinear", "pca_unroll_on"]  # the slow parts wait to be asked
 
 
 @pytest.mark.slow
@@ -75,8 +82,7 @@ def test_selected_ids_reads_customdata():
 
 @pytest.mark.slow
 def test_swiss_roll_panel_on_request():
-    at = _page()
-    at.toggle(key="pca_unroll_on").set_value(True).run()
+    at = _page(pca_tab="Swiss roll and S-curve")
     assert not at.exception
     table = at.dataframe[-1].value
     scores = dict(zip(table["method"], table["unrolling |Spearman ρ| with t"]))

@@ -1,4 +1,4 @@
-"""Shared page widgets: crisp image display and the current selection."""
+"""Shared page widgets: crisp image display, the current selection, widget values kept in lazy sections."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,6 +19,21 @@ def selection():
         PagesManager.uses_pages_directory = False
         st.rerun()
     return st.session_state["selection"]
+
+
+def keep(*keys: str) -> None:
+    """Keep the values of widgets that this run may not draw: those inside a lazy section.
+
+    Pages run a section's content only while it is open (st.tabs / st.expander with on_change="rerun",
+    then `if tab.open:`), so a first visit computes and draws one section, not all. But Streamlit forgets
+    the value of a widget that a run does not draw: a slider in a closed tab would be back at its default
+    when the tab is reopened. Setting each key again at the top of the run keeps it. Such widgets take
+    their default from st.session_state.setdefault(key, value), not value=, or Streamlit warns that a
+    value was set twice. (File uploaders and buttons cannot be kept: keep them out of lazy sections.)
+    """
+    for k in keys:
+        if k in st.session_state:
+            st.session_state[k] = st.session_state[k]
 
 
 def require(purpose: str, *, model: bool = True, grey: bool = False):
