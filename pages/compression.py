@@ -87,11 +87,11 @@ def _curve_fig(metric: str) -> go.Figure:
     return fig
 
 
-tab_p, tab_s = st.tabs(["PSNR", "SSIM"])
-with tab_p:
-    st.plotly_chart(_curve_fig("psnr"), key="cx_psnr")
-with tab_s:
-    st.plotly_chart(_curve_fig("ssim"), key="cx_ssim")
+# Each tab's chart is built and drawn only while the tab is open.
+for tab, metric in zip(st.tabs(["PSNR", "SSIM"], on_change="rerun", key="cx_metric"), ("psnr", "ssim")):
+    with tab:
+        if tab.open:
+            st.plotly_chart(_curve_fig(metric), key=f"cx_{metric}")
 
 for against in ("JPEG", "WebP"):
     cx = compress.crossover(rows, against, "psnr", bytes_key)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ae_core import denoise, images, noise, store
 from ui import state
-from ui.widgets import off_manifold_note, require, show_grid, show_image
+from ui.widgets import keep, off_manifold_note, require, show_grid, show_image
 
 NOISE_LABELS = {"masking": "Masking (pixels set to 0)", "gaussian": "Gaussian", "salt-pepper": "Salt and pepper",
                 "none": "None (already noisy)"}
@@ -211,92 +211,111 @@ else:
                 off_manifold_note(checker, ds.name, x_noisy, names)
 
 # ---------------------------------------------------------------- filters
-st.subheader("2 · What the first layer looks for")
-st.markdown(
-    "Each tile is one first-layer unit's weights, shown as an image (scaled to black..white per tile). "
-    "**Locality** is measured: the share of a filter's squared weight in its top 10 % of pixels, averaged "
-    "over filters — 1 for filters confined to a tenth of the image (strokes, edges), lower for weights spread "
-    "over all of it. Each caption also gives the locality of the same model freshly initialised, before any training."
-)
-fcols = st.columns(max(1, len(picks)))
-for col, (lbl, name) in zip(fcols, picks.items()):
-    m, _ = state.get_model(name)
-    with col:
-        show_grid(denoise.first_layer_filters(m, 30), ncols=5, scale=2,
-                  caption=f"{lbl} ({name}): locality {denoise.filter_locality(m):.3f} "
-                          f"(untrained {denoise.untrained_locality(m):.3f})")
 
-st.markdown("**The same architecture at two noise levels**")
-dae_like = [(n, nz) for n, k, nz in stored if k in ("dae", "sdae", "ae", "sparse") and "|" not in nz and ":" in nz]
-pairs = {}
-for n, nz in dae_like:
-    pairs.setdefault(noise.NoiseSpec.parse(nz).parts[0][0], []).append((n, nz))
-stored_pair = next((v for v in pairs.values() if len({nz for _, nz in v}) >= 2), None)
-if stored_pair:
-    pair = sorted(stored_pair, key=lambda t: noise.NoiseSpec.parse(t[1]).parts[0][1])[:: max(1, len(stored_pair) - 1)]
-    tcols = st.columns(2)
-    for col, (n, nz) in zip(tcols, pair):
-        m, _ = state.get_model(n)
+
+def filters_section() -> None:
+    st.markdown(
+        "Each tile is one first-layer unit's weights, shown as an image (scaled to black..white per tile). "
+        "**Locality** is measured: the share of a filter's squared weight in its top 10 % of pixels, averaged "
+        "over filters — 1 for filters confined to a tenth of the image (strokes, edges), lower for weights spread "
+        "over all of it. Each caption also gives the locality of the same model freshly initialised, before any training."
+    )
+    fcols = st.columns(max(1, len(picks)))
+    for col, (lbl, name) in zip(fcols, picks.items()):
+        m, _ = state.get_model(name)
         with col:
-            show_grid(denoise.first_layer_filters(m, 30), 5, 2,
-                      caption=f"{n} (noise {nz}): locality {denoise.filter_locality(m):.3f} "
+            show_grid(denoise.first_layer_filters(m, 30), ncols=5, scale=2,
+                      caption=f"{lbl} ({name}): locality {denoise.filter_locality(m):.3f} "
                               f"(untrained {denoise.untrained_locality(m):.3f})")
-else:
-    st.caption("No two stored DAEs differ only in noise level, so two tiny ones can be trained here: "
-               "one hidden layer of 64 sigmoid units, masking noise 0.1 vs 0.5, 8 epochs on 2,000 training "
-               "digits (a few seconds each; trained once and shared).")
-    if st.button("Train the two tiny DAEs", key="dn_train_tiny"):
-        st.session_state["dn_tiny"] = True
-    if st.session_state.get("dn_tiny"):
-        tiny = state.filter_daes(ds.name)
-        tcols = st.columns(len(tiny))
-        loc = {}
-        for col, (lvl, m) in zip(tcols, tiny.items()):
-            loc[lvl] = denoise.filter_locality(m)
+
+    st.markdown("**The same architecture at two noise levels**")
+    dae_like = [(n, nz) for n, k, nz in stored if k in ("dae", "sdae", "ae", "sparse") and "|" not in nz and ":" in nz]
+    pairs = {}
+    for n, nz in dae_like:
+        pairs.setdefault(noise.NoiseSpec.parse(nz).parts[0][0], []).append((n, nz))
+    stored_pair = next((v for v in pairs.values() if len({nz for _, nz in v}) >= 2), None)
+    if stored_pair:
+        pair = sorted(stored_pair, key=lambda t: noise.NoiseSpec.parse(t[1]).parts[0][1])[:: max(1, len(stored_pair) - 1)]
+        tcols = st.columns(2)
+        for col, (n, nz) in zip(tcols, pair):
+            m, _ = state.get_model(n)
             with col:
                 show_grid(denoise.first_layer_filters(m, 30), 5, 2,
-                          caption=f"masking {lvl:g}: locality {loc[lvl]:.3f} "
+                          caption=f"{n} (noise {nz}): locality {denoise.filter_locality(m):.3f} "
                                   f"(untrained {denoise.untrained_locality(m):.3f})")
-        lo, hi = min(loc), max(loc)
-        verdict = ("more localised, as Vincent et al. (2010) found with longer training"
-                   if loc[hi] > loc[lo] + 0.01 else
-                   "**not** clearly more localised: these tiny models are trained for seconds, not hours, "
-                   "and the textbook stroke detectors need far longer training")
-        st.caption(f"Measured: the filters trained with more noise ({hi:g}) are {verdict} "
-                   f"(locality {loc[hi]:.3f} vs {loc[lo]:.3f}).")
+    else:
+        st.caption("No two stored DAEs differ only in noise level, so two tiny ones can be trained here: "
+                   "one hidden layer of 64 sigmoid units, masking noise 0.1 vs 0.5, 8 epochs on 2,000 training "
+                   "digits (a few seconds each; trained once and shared).")
+        if st.button("Train the two tiny DAEs", key="dn_train_tiny"):
+            st.session_state["dn_tiny"] = True
+        if st.session_state.get("dn_tiny"):
+            tiny = state.filter_daes(ds.name)
+            tcols = st.columns(len(tiny))
+            loc = {}
+            for col, (lvl, m) in zip(tcols, tiny.items()):
+                loc[lvl] = denoise.filter_locality(m)
+                with col:
+                    show_grid(denoise.first_layer_filters(m, 30), 5, 2,
+                              caption=f"masking {lvl:g}: locality {loc[lvl]:.3f} "
+                                      f"(untrained {denoise.untrained_locality(m):.3f})")
+            lo, hi = min(loc), max(loc)
+            verdict = ("more localised, as Vincent et al. (2010) found with longer training"
+                       if loc[hi] > loc[lo] + 0.01 else
+                       "**not** clearly more localised: these tiny models are trained for seconds, not hours, "
+                       "and the textbook stroke detectors need far longer training")
+            st.caption(f"Measured: the filters trained with more noise ({hi:g}) are {verdict} "
+                       f"(locality {loc[hi]:.3f} vs {loc[lo]:.3f}).")
+
 
 # ---------------------------------------------------------------- latent arrows
-st.subheader("3 · Noisy codes are pulled back to clean codes")
-if not picks:
-    st.info("Needs a stored model.")
-    st.stop()
-lc1, lc2 = st.columns([2, 1])
-arrow_model = lc1.selectbox("Model", list(picks.values()), index=list(picks).index("DAE") if "DAE" in picks else 0,
-                            format_func=_method_label, key="dn_arrow_model")
-n_arrows = lc2.slider("Test images", 20, 50, 40, 5, key="dn_arrow_n")
-arrow_spec = spec if spec != "none" else "masking:0.5"
-arr = state.latent_arrows(state.model_key(arrow_model), ds.name, arrow_spec, n_arrows, seed)
-zc, zn = arr["clean"], arr["noisy"]
-fig = go.Figure()
-for a, b in zip(zn, zc):
-    fig.add_annotation(x=b[0], y=b[1], ax=a[0], ay=a[1], xref="x", yref="y", axref="x", ayref="y", text="",
-                       showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=1, arrowcolor="rgba(120,120,120,0.7)",
-                       standoff=5)
-fig.add_trace(go.Scatter(x=zn[:, 0], y=zn[:, 1], mode="markers", name=f"noisy ({arrow_spec})",
-                         marker=dict(symbol="x", size=7, color="#d62728")))
-fig.add_trace(go.Scatter(x=zc[:, 0], y=zc[:, 1], mode="markers+text", name="clean",
-                         text=[ds.class_names[y] for y in arr["labels"]], textposition="top center",
-                         marker=dict(size=9, color="#1f77b4")))
-fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=f"axis 1 — {arr['axes']}",
-                  yaxis_title="axis 2",
-                  legend=dict(orientation="h", y=1.08))
-st.plotly_chart(fig, key="dn_arrows")
-others = {n: state.latent_arrows(state.model_key(n), ds.name, arrow_spec, n_arrows, seed)["shift"]
-          for n in picks.values()}
-st.markdown(
-    "Each grey arrow goes from a noisy image's code (×) to its clean image's code (•). Measured in the full latent "
-    "space, the mean distance from noisy code to clean code, relative to the spread of the clean codes: "
-    + ", ".join(f"**{_method_label(n)}** {s:.2f}" for n, s in others.items())
-    + ". Smaller means the noise barely moves the code: the model maps the noisy image back to where "
-    "its clean version lies on the manifold."
-)
+
+
+def arrows_section() -> None:
+    if not picks:
+        st.info("Needs a stored model.")
+        return
+    lc1, lc2 = st.columns([2, 1])
+    options = list(picks.values())
+    if st.session_state.get("dn_arrow_model") not in options:  # first visit, or its model is no longer picked
+        st.session_state["dn_arrow_model"] = picks.get("DAE", options[0])
+    arrow_model = lc1.selectbox("Model", options, format_func=_method_label, key="dn_arrow_model")
+    st.session_state.setdefault("dn_arrow_n", 40)
+    n_arrows = lc2.slider("Test images", 20, 50, step=5, key="dn_arrow_n")
+    arrow_spec = spec if spec != "none" else "masking:0.5"
+    arr = state.latent_arrows(state.model_key(arrow_model), ds.name, arrow_spec, n_arrows, seed)
+    zc, zn = arr["clean"], arr["noisy"]
+    fig = go.Figure()
+    for a, b in zip(zn, zc):
+        fig.add_annotation(x=b[0], y=b[1], ax=a[0], ay=a[1], xref="x", yref="y", axref="x", ayref="y", text="",
+                           showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=1, arrowcolor="rgba(120,120,120,0.7)",
+                           standoff=5)
+    fig.add_trace(go.Scatter(x=zn[:, 0], y=zn[:, 1], mode="markers", name=f"noisy ({arrow_spec})",
+                             marker=dict(symbol="x", size=7, color="#d62728")))
+    fig.add_trace(go.Scatter(x=zc[:, 0], y=zc[:, 1], mode="markers+text", name="clean",
+                             text=[ds.class_names[y] for y in arr["labels"]], textposition="top center",
+                             marker=dict(size=9, color="#1f77b4")))
+    fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=f"axis 1 — {arr['axes']}",
+                      yaxis_title="axis 2",
+                      legend=dict(orientation="h", y=1.08))
+    st.plotly_chart(fig, key="dn_arrows")
+    others = {n: state.latent_arrows(state.model_key(n), ds.name, arrow_spec, n_arrows, seed)["shift"]
+              for n in picks.values()}
+    st.markdown(
+        "Each grey arrow goes from a noisy image's code (×) to its clean image's code (•). Measured in the full latent "
+        "space, the mean distance from noisy code to clean code, relative to the spread of the clean codes: "
+        + ", ".join(f"**{_method_label(n)}** {s:.2f}" for n, s in others.items())
+        + ". Smaller means the noise barely moves the code: the model maps the noisy image back to where "
+        "its clean version lies on the manifold."
+    )
+
+
+# Sections 2 and 3 run only while their expander is open: a first visit computes and draws section 1's
+# images, not the filters and the arrows chart (Plotly's bundle alone costs a new visitor about 1.5 s).
+keep("dn_arrow_model", "dn_arrow_n")
+for label, key, show in (("2 · What the first layer looks for", "dn_filters", filters_section),
+                         ("3 · Noisy codes are pulled back to clean codes", "dn_arrows_open", arrows_section)):
+    section = st.expander(f"**{label}**", key=key, on_change="rerun")
+    with section:
+        if section.open:
+            show()

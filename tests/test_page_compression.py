@@ -43,7 +43,8 @@ def test_page_runs_through_app_navigation():
 def test_curves_crossover_table_and_matched_examples():
     at = _app().run()
     _ok(at)
-    assert len(at.get("plotly_chart")) == 2  # PSNR and SSIM curves
+    charts = at.get("plotly_chart")  # the PSNR curves; the SSIM tab's wait until it is opened
+    assert len(charts) == 1 and "mean PSNR" in charts[0].proto.spec
     verdicts = [m.value for m in [*at.success, *at.info] if m.value.startswith("**Crossover")]
     assert len(verdicts) == 2 and any("JPEG" in v for v in verdicts) and any("WebP" in v for v in verdicts)
     rows = at.dataframe[0].value
@@ -57,6 +58,11 @@ def test_curves_crossover_table_and_matched_examples():
     at.radio(key="cx_bytes").set_value("payload").run()
     _ok(at)
     assert any("payload bytes" in m.value for m in [*at.success, *at.info])
+    at.session_state["cx_metric"] = "SSIM"
+    at.run()
+    _ok(at)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1 and "mean SSIM" in charts[0].proto.spec
 
 
 def test_no_model_picked_asks_for_one():

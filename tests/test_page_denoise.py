@@ -52,13 +52,25 @@ def test_test_images_with_noise_show_psnr_per_image_and_a_summary():
     table = at.dataframe[0].value
     assert list(table["method"])[:4] == ["noisy input", "Plain AE (ae-16d)", "DAE (dae)", "SDAE (sdae)"]
     assert table["mean PSNR (dB)"].between(0, 100).all()
-    assert len(at.get("plotly_chart")) == 1  # the latent arrows
+    # Sections 2 and 3 wait, closed, until opened.
+    assert not at.get("plotly_chart")
+    assert not any("locality" in (c or "") for im in at.image for c in im.captions)
     # A different noise gives different numbers.
     at.selectbox(key="dn_kind_Test images").set_value("salt-pepper").run()
     _ok(at)
     assert _scores(at) != scores
-    # First-layer filter grids of the three models.
+    # Opened (what a click on each expander does): the first-layer filter grids of the three models and
+    # the latent arrows, under the noise picked above.
+    at.session_state["dn_filters"] = True
+    at.session_state["dn_arrows_open"] = True
+    at.run()
+    _ok(at)
     assert sum("locality" in (c or "") for im in at.image for c in im.captions) == 3
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1 and "noisy (salt-pepper" in charts[0].proto.spec
+    at.slider(key="dn_arrow_n").set_value(20).run()
+    _ok(at)
+    assert at.slider(key="dn_arrow_n").value == 20
 
 
 @pytest.mark.slow
@@ -86,7 +98,9 @@ def test_upload_mode_without_files_explains_what_to_do():
 
 @pytest.mark.slow
 def test_tiny_daes_button_trains_and_shows_two_filter_grids():
-    at = _app().run()
+    at = _app()
+    at.session_state["dn_filters"] = True
+    at.run()
     at.button(key="dn_train_tiny").click().run()
     _ok(at)
     caps = [c for im in at.image for c in im.captions if c and c.startswith("masking ")]

@@ -1,6 +1,6 @@
 """Every page, opened by URL in Chromium with the shipped models: it renders without an exception,
 traceback or error, shows its title and its main control, its charts have points and its images
-real content (at least 56 px each way, not blank)."""
+real content (at least 56 px each way, not blank). Sections that wait to be opened: test_sections.py."""
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -11,10 +11,10 @@ PAGES = {
     "/latent_space": ("Latent space", '[data-testid="stFileUploader"]', 1, 3),
     "/generate": ("Generate & traverse", '[data-testid="stSlider"]', 0, 3),
     "/pca_vs_ae": ("PCA vs autoencoders", '[data-testid="stDataFrame"]', 4, 0),
-    "/denoise": ("Denoise", '[data-testid="stRadio"]', 1, 8),
+    "/denoise": ("Denoise", '[data-testid="stRadio"]', 0, 8),
     "/compression": ("Compression", '[data-testid="stMultiSelect"]', 1, 4),
     "/train": ("Train a model", '[data-testid="stFormSubmitButton"] button', 0, 0),
-    "/manifold": ("Manifold & dimensionality", '[data-testid="stSlider"]', 3, 2),
+    "/manifold": ("Manifold & dimensionality", '[data-testid="stSlider"]', 3, 0),
 }
 
 
