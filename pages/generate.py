@@ -84,26 +84,33 @@ st.subheader("Sliders")
 if D > MAX_SLIDERS:
     st.caption(f"The {MAX_SLIDERS} most important of {D} coordinates (by {stats.score}); the others stay at "
                "the mean code (or at the random sample).")
-left, right = st.columns([3, 2])
-with left:
-    b1, b2, _ = st.columns([1, 1, 2])
-    b1.button("Reset", on_click=_reset, key=f"{prefix}_reset",
-              help="Every coordinate back to the mean of the training codes.")
-    b2.button("Random sample", on_click=_random, key=f"{prefix}_random",
-              help="From N(0, I) for a VAE (its prior); otherwise from a Gaussian fitted to the training codes.")
-    cols = st.columns(2)
-    for n, d in enumerate(shown):
-        step = float((hi[d] - lo[d]) / 200)
-        cols[n % 2].slider(_label(d), float(lo[d]), float(hi[d]), step=step, format="%.2f", key=_key(d),
-                           help=_help(d))
-z = st.session_state[base_key].copy()
-for d in shown:
-    z[d] = st.session_state[_key(d)]
-img = evaluate.decode(model, z[None])[0]
-with right:
-    show_image(img, "the decoder's image of this code", 280)
-    near = int(np.argmin(((ds.x_train.reshape(len(ds.x_train), -1) - img.reshape(1, -1)) ** 2).sum(1)))
-    show_image(ds.x_train[near], f"closest training image (#{near}, {ds.class_names[ds.y_train[near]]})", 112)
+# A fragment: a slider move reruns only the sliders and the decoded image, not the traversals, the
+# manifold map and the factor table below (benchmarks/browser_bench.py times it against a bare app).
+@st.fragment
+def sliders_and_image() -> None:
+    left, right = st.columns([3, 2])
+    with left:
+        b1, b2, _ = st.columns([1, 1, 2])
+        b1.button("Reset", on_click=_reset, key=f"{prefix}_reset",
+                  help="Every coordinate back to the mean of the training codes.")
+        b2.button("Random sample", on_click=_random, key=f"{prefix}_random",
+                  help="From N(0, I) for a VAE (its prior); otherwise from a Gaussian fitted to the training codes.")
+        cols = st.columns(2)
+        for n, d in enumerate(shown):
+            step = float((hi[d] - lo[d]) / 200)
+            cols[n % 2].slider(_label(d), float(lo[d]), float(hi[d]), step=step, format="%.2f", key=_key(d),
+                               help=_help(d))
+    z = st.session_state[base_key].copy()
+    for d in shown:
+        z[d] = st.session_state[_key(d)]
+    img = evaluate.decode(model, z[None])[0]
+    with right:
+        show_image(img, "the decoder's image of this code", 280)
+        near = int(np.argmin(((ds.x_train.reshape(len(ds.x_train), -1) - img.reshape(1, -1)) ** 2).sum(1)))
+        show_image(ds.x_train[near], f"closest training image (#{near}, {ds.class_names[ds.y_train[near]]})", 112)
+
+
+sliders_and_image()
 
 # ------------------------------------------------------------------ traversal grid
 st.subheader("Traversals")
