@@ -110,10 +110,12 @@ st.caption(
     f"PSNR and SSIM are means over {n_images} test images against the originals; lossless WebP is exact "
     "(its PSNR is capped at 100 dB, so it is drawn as a vertical line)."
 )
-with st.expander("All measured points"):
-    st.dataframe([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
-                   if k in ("codec", "setting", "bytes_file", "bytes_payload", "psnr", "ssim")} for r in rows],
-                 hide_index=True)
+points = st.expander("All measured points", key="cx_points", on_change="rerun")  # drawn only when opened
+with points:
+    if points.open:
+        st.dataframe([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
+                       if k in ("codec", "setting", "bytes_file", "bytes_payload", "psnr", "ssim")} for r in rows],
+                     hide_index=True)
 
 # ---------------------------------------------------------------- examples
 st.subheader("At matched sizes")

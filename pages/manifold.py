@@ -21,10 +21,9 @@ st.markdown(
     "mostly empty, and real images occupy a thin, low-dimensional **manifold** inside it."
 )
 
-SECTIONS = ["1 · The curse of dimensionality", "2 · The manifold hypothesis"]
 
 
-def curse_of_dimensionality() -> None:
+def samples_needed() -> None:
     st.subheader("Keeping the same density takes exponentially many samples")
     c1, c2 = st.columns([1, 2])
     st.session_state.setdefault("mf_per_axis", 10)
@@ -42,6 +41,8 @@ def curse_of_dimensionality() -> None:
                 f"**{s1:,} → {s3:,}** samples, and a {per_axis}-per-axis grid over 784 pixels would need "
                 f"{per_axis}^784 — far more than there are atoms in the universe (about 10^80).")
 
+
+def distances_concentrate() -> None:
     st.subheader("Distances concentrate")
     dist = state.distance_concentration(500, 0)
     d1, d2 = st.columns([2, 1])
@@ -58,6 +59,8 @@ def curse_of_dimensionality() -> None:
     d2.caption(f"Measured on 500 uniform random points in [0, 1]^d (seed 0). At d = {last['d']} the farthest pair is "
                f"only {last['ratio']:.0%} farther apart than the nearest: 'nearest neighbour' stops meaning much.")
 
+
+def corners_take_the_volume() -> None:
     st.subheader("The corners take all the volume")
     dims = list(range(1, 21))
     frac = [manifold.ball_fraction(d) for d in dims]
@@ -137,10 +140,13 @@ def manifold_hypothesis() -> None:
     )
 
 
-# Each section's content runs only while its tab is open: a first visit computes and draws one of them.
+SECTIONS = {"1 · Samples needed": samples_needed, "2 · Distances concentrate": distances_concentrate,
+            "3 · Corners take the volume": corners_take_the_volume, "4 · The manifold hypothesis": manifold_hypothesis}
+st.caption("Tabs 1–3: the curse of dimensionality. Tab 4: the manifold hypothesis, measured on the model picked in "
+           "the sidebar.")
+# Each tab's content runs only while it is open: a first visit computes and draws one chart, not five.
 keep("mf_per_axis")
-for tab, show in zip(st.tabs(SECTIONS, on_change="rerun", key="mf_section"),
-                     (curse_of_dimensionality, manifold_hypothesis)):
+for tab, show in zip(st.tabs(list(SECTIONS), on_change="rerun", key="mf_section"), SECTIONS.values()):
     with tab:
         if tab.open:
             show()

@@ -47,6 +47,10 @@ def test_curves_crossover_table_and_matched_examples():
     assert len(charts) == 1 and "mean PSNR" in charts[0].proto.spec
     verdicts = [m.value for m in [*at.success, *at.info] if m.value.startswith("**Crossover")]
     assert len(verdicts) == 2 and any("JPEG" in v for v in verdicts) and any("WebP" in v for v in verdicts)
+    assert not at.dataframe  # the table of every measured point waits until its expander is opened
+    at.session_state["cx_points"] = True
+    at.run()
+    _ok(at)
     rows = at.dataframe[0].value
     assert set(rows["codec"]) == {"AE ae-2d", "AE ae-16d", "JPEG", "WebP"}
     ae16 = rows[rows["codec"] == "AE ae-16d"]

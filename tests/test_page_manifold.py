@@ -36,8 +36,8 @@ def test_page_runs_through_app_navigation():
 def test_charts_grids_and_detector_table():
     at = _app().run()
     _ok(at)
-    # The first section only: its content runs, the second tab's does not until it is opened.
-    assert len(at.get("plotly_chart")) == 3  # density, concentration, ball
+    # The first tab only: its content runs, the others' do not until they are opened.
+    assert len(at.get("plotly_chart")) == 1  # samples needed
     assert len(at.image) == 0
     density = at.dataframe[0].value
     assert list(density["samples needed"][:3]) == ["10", "100", "1,000"]
@@ -46,7 +46,12 @@ def test_charts_grids_and_detector_table():
     assert list(at.dataframe[0].value["samples needed"][:3]) == ["3", "9", "27"]
     assert any("3 → 27" in m.value for m in at.markdown)
 
-    at.session_state["mf_section"] = "2 · The manifold hypothesis"  # what a click on the tab does
+    for tab in ("2 · Distances concentrate", "3 · Corners take the volume"):
+        at.session_state["mf_section"] = tab  # what a click on the tab does
+        at.run()
+        _ok(at)
+        assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 1
+    at.session_state["mf_section"] = "4 · The manifold hypothesis"
     at.run()
     _ok(at)
     assert len(at.get("plotly_chart")) == 1  # error histograms
@@ -60,7 +65,7 @@ def test_charts_grids_and_detector_table():
     assert [u for im in at.image for u in im.value] != before
 
     # Back on the first tab, its slider still holds the value set before the switch.
-    at.session_state["mf_section"] = "1 · The curse of dimensionality"
+    at.session_state["mf_section"] = "1 · Samples needed"
     at.run()
     _ok(at)
     assert at.slider(key="mf_per_axis").value == 3
@@ -71,8 +76,8 @@ def test_a_dataset_without_models_still_shows_the_curse_of_dimensionality():
     at = _app().run()
     at.sidebar.selectbox(key="dataset_name").set_value("digits").run()
     _ok(at)
-    assert len(at.get("plotly_chart")) == 3
-    at.session_state["mf_section"] = "2 · The manifold hypothesis"
+    assert len(at.get("plotly_chart")) == 1
+    at.session_state["mf_section"] = "4 · The manifold hypothesis"
     at.run()
     _ok(at)
     assert any("Pick an image dataset and a model" in i.value for i in at.info)

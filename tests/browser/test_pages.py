@@ -14,7 +14,7 @@ PAGES = {
     "/denoise": ("Denoise", '[data-testid="stRadio"]', 0, 8),
     "/compression": ("Compression", '[data-testid="stMultiSelect"]', 1, 4),
     "/train": ("Train a model", '[data-testid="stFormSubmitButton"] button', 0, 0),
-    "/manifold": ("Manifold & dimensionality", '[data-testid="stSlider"]', 3, 0),
+    "/manifold": ("Manifold & dimensionality", '[data-testid="stSlider"]', 1, 0),
 }
 
 

@@ -7,7 +7,9 @@ pytestmark = pytest.mark.browser
 TAB, EXPANDER = "tab", "expander"
 # path -> [(kind, label, text that appears once the section has run, charts with points, real images)]
 SECTIONS = {
-    "/manifold": [(TAB, "2 · The manifold hypothesis", "Reconstruction error: on and off the manifold", 1, 2)],
+    "/manifold": [(TAB, "2 · Distances concentrate", "Measured on 500 uniform random points", 1, 0),
+                  (TAB, "3 · Corners take the volume", "inside the ball that touches its faces", 1, 0),
+                  (TAB, "4 · The manifold hypothesis", "Reconstruction error: on and off the manifold", 1, 2)],
     "/pca_vs_ae": [(TAB, "Error against dimension", "principal angle 1", 1, 0),
                    (TAB, "Swiss roll and S-curve", "Unrolling score", 1, 0)],
     "/denoise": [(EXPANDER, "2 · What the first layer looks for", "The same architecture at two noise levels", 0, 3),
