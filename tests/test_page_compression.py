@@ -1,31 +1,19 @@
-"""The Compression page, run by AppTest with the shipped models (through a shim that runs the sidebar
-and then the page, as tests/test_page_generate.py explains)."""
-from pathlib import Path
+"""The Compression page, run by AppTest with the shipped models (through tests/page_shim.py: the
+sidebar, then the page)."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "pages" / "compression.py"
-SHIM = """
-import runpy
-import streamlit as st
-from ui.state import sidebar
-st.session_state["selection"] = sidebar()
-runpy.run_path({page!r}, run_name="__main__")
-"""
+from page_shim import ROOT, ok as _ok, page_app
+
 
 
 def _app(n_images: int = 50, models=("ae-2d", "ae-16d")) -> AppTest:
-    at = AppTest.from_string(SHIM.format(page=str(PAGE)), default_timeout=240)
+    at = page_app("compression", 240)
     # Fewer images and models than the page's defaults keep the test quick; the maths is the same.
     at.session_state["cx_n"] = n_images
     at.session_state["cx_models"] = list(models)
     return at
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.mark.slow

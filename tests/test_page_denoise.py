@@ -1,33 +1,20 @@
 """The Denoise page, run by AppTest with the shipped models.
 
-Most tests run the sidebar and then the page through a shim (as tests/test_page_generate.py does),
-because `AppTest.switch_page` runs a file of the `pages/` folder without app.py. Uploads cannot be
+Most tests run the sidebar and then the page through tests/page_shim.py (it says why). Uploads cannot be
 driven through AppTest; their path is ae_core.denoise.prepare_uploads, tested in tests/test_denoise.py.
 """
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "pages" / "denoise.py"
-SHIM = """
-import runpy
-import streamlit as st
-from ui.state import sidebar
-st.session_state["selection"] = sidebar()
-runpy.run_path({page!r}, run_name="__main__")
-"""
+from page_shim import ROOT, ok as _ok, page_app
+
 DB = re.compile(r"(\d+\.\d) dB · (\d\.\d\d)")
 
 
 def _app() -> AppTest:
-    return AppTest.from_string(SHIM.format(page=str(PAGE)), default_timeout=240)
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return page_app("denoise", 240)
 
 
 def _scores(at: AppTest) -> list[float]:

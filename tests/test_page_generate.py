@@ -1,39 +1,18 @@
 """The Generate & traverse page, run by AppTest with the shipped models.
 
-Like tests/test_page_latent_space.py, most tests run the sidebar and then the page through a
-shim, because `AppTest.switch_page` runs a file of the `pages/` folder without app.py.
+Most tests run the sidebar and then the page through tests/page_shim.py (it says why).
 """
-from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "pages" / "generate.py"
-SHIM = """
-import runpy
-import streamlit as st
-from ui.state import sidebar
-st.session_state["selection"] = sidebar()
-runpy.run_path({page!r}, run_name="__main__")
-"""
+from page_shim import ROOT, image_url as _image_url, ok as _ok, page_app
+
 DECODED = "the decoder's image of this code"
 
 
 def _app() -> AppTest:
-    return AppTest.from_string(SHIM.format(page=str(PAGE)), default_timeout=120)
-
-
-def _image_url(at: AppTest, caption_start: str) -> str:
-    for im in at.image:
-        for url, cap in zip(im.value, im.captions):
-            if cap.startswith(caption_start):
-                return url
-    raise AssertionError(f"no image captioned {caption_start!r}")
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return page_app("generate", 120)
 
 
 def _latent_sliders(at: AppTest, model: str):

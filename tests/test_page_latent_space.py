@@ -1,48 +1,26 @@
 """The Latent space page, run by AppTest with the shipped models.
 
-Most tests run the sidebar and then the page through a small shim, as app.py does: with a
-`pages/` folder next to app.py, `AppTest.switch_page` runs the page file alone (Streamlit's
-multipage-v1 path), so the sidebar would not run and a model picked there would be ignored.
-One test still goes through app.py's navigation.
+Most tests run the sidebar and then the page through tests/page_shim.py (it says why); one
+still goes through app.py's navigation.
 """
 import io
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "pages" / "latent_space.py"
-SHIM = """
-import runpy
-import streamlit as st
-from ui.state import sidebar
-st.session_state["selection"] = sidebar()
-runpy.run_path({page!r}, run_name="__main__")
-"""
+from page_shim import ROOT, image_url as _image_url, ok as _ok, page_app
+
 
 
 def _app() -> AppTest:
-    return AppTest.from_string(SHIM.format(page=str(PAGE)), default_timeout=120)
-
-
-def _image_url(at: AppTest, caption_start: str) -> str:
-    for im in at.image:
-        for url, cap in zip(im.value, im.captions):
-            if cap.startswith(caption_start):
-                return url
-    raise AssertionError(f"no image captioned {caption_start!r}; captions: {[c for i in at.image for c in i.captions]}")
+    return page_app("latent_space", 120)
 
 
 def _md(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def test_page_runs_through_app_navigation():
@@ -169,7 +147,7 @@ import streamlit as st
 from ae_core import data
 from ui.state import Selection, models_root
 st.session_state["selection"] = Selection(data.load_dataset("swiss-roll"), None, None, {{}}, models_root())
-runpy.run_path({str(PAGE)!r}, run_name="__main__")
+runpy.run_path({str(ROOT / "pages" / "latent_space.py")!r}, run_name="__main__")
 """
     at = AppTest.from_string(src, default_timeout=120).run()
     _ok(at)

@@ -1,27 +1,15 @@
-"""The Manifold & dimensionality page, run by AppTest with the shipped models (through a shim that runs
-the sidebar and then the page, as tests/test_page_generate.py explains)."""
-from pathlib import Path
+"""The Manifold & dimensionality page, run by AppTest with the shipped models (through
+tests/page_shim.py: the sidebar, then the page)."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "pages" / "manifold.py"
-SHIM = """
-import runpy
-import streamlit as st
-from ui.state import sidebar
-st.session_state["selection"] = sidebar()
-runpy.run_path({page!r}, run_name="__main__")
-"""
+from page_shim import ROOT, ok as _ok, page_app
+
 
 
 def _app() -> AppTest:
-    return AppTest.from_string(SHIM.format(page=str(PAGE)), default_timeout=240)
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return page_app("manifold", 240)
 
 
 @pytest.mark.slow

@@ -1,0 +1,38 @@
+"""Run one page of the app under AppTest the way app.py runs it: the shared sidebar first, then the page.
+
+`AppTest.switch_page` runs a file of the `pages/` folder without app.py (Streamlit's legacy multipage
+path, because a `pages/` folder sits next to app.py), so the sidebar would not run and a dataset or
+model picked there would be ignored. The shim below runs ui.state.sidebar() and then the page, as
+app.py does. Each page's test module keeps one test that goes through app.py's own navigation.
+"""
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIM = """
+import runpy
+import streamlit as st
+from ui.state import sidebar
+st.session_state["selection"] = sidebar()
+runpy.run_path({page!r}, run_name="__main__")
+"""
+
+
+def page_app(page: str, timeout: float = 240) -> AppTest:
+    """An AppTest (not yet run) of pages/<page>.py behind the shared sidebar."""
+    return AppTest.from_string(SHIM.format(page=str(ROOT / "pages" / f"{page}.py")), default_timeout=timeout)
+
+
+def ok(at: AppTest) -> None:
+    """The run raised nothing (the exceptions' messages are the assertion's message)."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def image_url(at: AppTest, caption_start: str) -> str:
+    """The media URL of the st.image whose caption starts with caption_start."""
+    for im in at.image:
+        for url, cap in zip(im.value, im.captions):
+            if cap.startswith(caption_start):
+                return url
+    raise AssertionError(f"no image captioned {caption_start!r}; captions: {[c for i in at.image for c in i.captions]}")
