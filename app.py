@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui.state import sidebar
+from ui.widgets import prefetch_plotly
 
 st.set_page_config(page_title="Manifold Lab", page_icon=":material/blur_circular:", layout="wide")
 
@@ -24,4 +25,6 @@ PAGES = {
 
 nav = st.navigation(PAGES)
 st.session_state["selection"] = sidebar()
+with st.sidebar:
+    prefetch_plotly()
 nav.run()

@@ -37,3 +37,15 @@ def test_page_renders(app, path):
         hrefs = app.main.locator('[data-testid="stPageLink"] a').evaluate_all("(as) => as.map((a) => a.href)")
         missing = [p for p in PAGES if p != "/" and not any(h.rstrip("/").endswith(p) for h in hrefs)]
         assert not missing, f"home links to {hrefs}, not to {missing}"
+
+
+def test_plotly_is_loaded_while_the_first_page_is_idle(app):
+    # ui.widgets.prefetch_plotly: opened on a page without charts, the browser loads Streamlit's Plotly
+    # bundle once idle, so the first page with a chart does not wait for it. A Streamlit upgrade that
+    # renames the bundle fails here (and in tests/test_ui.py), not silently.
+    app.open("/train")
+    app.page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some((e) => /PlotlyChart\\.[^/]+\\.js$/.test(e.name))",
+        timeout=30_000, polling=200)
+    assert not app.main.locator('[data-testid="stPlotlyChart"]').count()
+    assert not app.page_errors, app.page_errors
