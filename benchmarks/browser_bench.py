@@ -164,9 +164,10 @@ NAV_ARM_JS = """
   return true;
 }
 """
-# Done: the URL is the new page's, a script run has started and ended since the click, and the page is there.
+# Done: the URL is the new page's and the page is there (its main element, which the page clicked from does
+# not have, with the app idle). Not "a run was seen": a busy browser can draw running -> notRunning as one frame.
 NAV_DONE_JS = ("([path, sel]) => location.pathname.replace(/\\/$/, '') === path.replace(/\\/$/, '')"
-               " && window.__run.end !== null && (" + FIRST_RENDER_JS.strip() + ")(sel)")
+               " && (" + FIRST_RENDER_JS.strip() + ")(sel)")
 
 
 def navigations(browser, base: str, path: str, main: str, n: int) -> list[dict]:
