@@ -10,7 +10,7 @@ import streamlit as st
 
 from ae_core import compress, denoise, store
 from ui import state
-from ui.widgets import require, show_image
+from ui.widgets import lazy_tabs, require, show_image
 
 DEFAULT_MODELS = ("ae-2d", "ae-16d", "ae-30d", "conv")
 COLOURS = {"JPEG": "#d62728", "WebP": "#2ca02c"}
@@ -88,10 +88,8 @@ def _curve_fig(metric: str) -> go.Figure:
 
 
 # Each tab's chart is built and drawn only while the tab is open.
-for tab, metric in zip(st.tabs(["PSNR", "SSIM"], on_change="rerun", key="cx_metric"), ("psnr", "ssim")):
-    with tab:
-        if tab.open:
-            st.plotly_chart(_curve_fig(metric), key=f"cx_{metric}")
+lazy_tabs({m.upper(): lambda m=m: st.plotly_chart(_curve_fig(m), key=f"cx_{m}") for m in ("psnr", "ssim")},
+          "cx_metric")
 
 for against in ("JPEG", "WebP"):
     cx = compress.crossover(rows, against, "psnr", bytes_key)

@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from ae_core import manifold
 from ui import state
-from ui.widgets import keep, selection, show_grid
+from ui.widgets import lazy_tabs, selection, show_grid
 
 st.title("Manifold & dimensionality")
 st.markdown(
@@ -145,8 +145,4 @@ SECTIONS = {"1 · Samples needed": samples_needed, "2 · Distances concentrate":
 st.caption("Tabs 1–3: the curse of dimensionality. Tab 4: the manifold hypothesis, measured on the model picked in "
            "the sidebar.")
 # Each tab's content runs only while it is open: a first visit computes and draws one chart, not five.
-keep("mf_per_axis")
-for tab, show in zip(st.tabs(list(SECTIONS), on_change="rerun", key="mf_section"), SECTIONS.values()):
-    with tab:
-        if tab.open:
-            show()
+lazy_tabs(SECTIONS, "mf_section", keep_keys=("mf_per_axis",))

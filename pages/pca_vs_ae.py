@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from ae_core import embeddings, store
 from ui import state
-from ui.widgets import CLASS_COLOURS, class_scatter, keep, selected_ids, selection
+from ui.widgets import CLASS_COLOURS, class_scatter, lazy_tabs, selected_ids, selection
 
 MODELS_2D = {"linear-2d": "Linear AE", "ae-2d": "AE", "vae-2d": "VAE"}
 HIGHLIGHT = "pca_highlight"  # point ids picked in any chart: kept apart from the charts' own widget state
@@ -247,8 +247,4 @@ def unrolling() -> None:
 # roll's embeddings (seconds, the first time) wait until someone opens its tab.
 TABS = {"2-D maps, side by side": side_by_side, "Error against dimension": error_and_subspace,
         "Swiss roll and S-curve": unrolling}
-keep("pca_nonlinear", "pca_manifold")
-for tab, show in zip(st.tabs(list(TABS), on_change="rerun", key="pca_tab"), TABS.values()):
-    with tab:
-        if tab.open:
-            show()
+lazy_tabs(TABS, "pca_tab", keep_keys=("pca_nonlinear", "pca_manifold"))

@@ -73,6 +73,15 @@ def keep(*keys: str) -> None:
             st.session_state[k] = st.session_state[k]
 
 
+def lazy_tabs(sections: dict, key: str, keep_keys: tuple[str, ...] = ()) -> None:
+    """Tabs whose content runs only while open: {label: function drawing that tab}. keep_keys: see keep()."""
+    keep(*keep_keys)
+    for tab, show in zip(st.tabs(list(sections), on_change="rerun", key=key), sections.values()):
+        with tab:
+            if tab.open:
+                show()
+
+
 def require(purpose: str, *, model: bool = True, grey: bool = False):
     """The sidebar's selection, or a clear note and st.stop() when this page cannot use it.
 
