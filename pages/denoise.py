@@ -204,7 +204,7 @@ else:
             else:
                 st.caption("No clean version is known for an upload that is already noisy, so no PSNR / SSIM. "
                            "Add noise yourself above to score the methods against your upload. "
-                           f"Non-local means uses the h tuned for Gaussian noise (sigma 0.3).")
+                           "Non-local means uses the h tuned for Gaussian noise (sigma 0.3).")
             checker = picks.get("DAE") or picks.get("Plain AE")
             if checker:
                 st.markdown(f"**Is each upload a digit at all?** (off-manifold check under `{checker}`)")

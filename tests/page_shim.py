@@ -36,3 +36,15 @@ def image_url(at: AppTest, caption_start: str) -> str:
             if cap.startswith(caption_start):
                 return url
     raise AssertionError(f"no image captioned {caption_start!r}; captions: {[c for i in at.image for c in i.captions]}")
+
+
+def through_navigation(page: str, timeout: float = 240, **state) -> AppTest:
+    """app.py run (with `state` set in session state first), then pages/<page>.py through its navigation;
+    checked to have raised nothing."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    at.switch_page(f"pages/{page}.py").run()
+    ok(at)
+    return at

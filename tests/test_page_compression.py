@@ -4,7 +4,7 @@ sidebar, then the page)."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from page_shim import ROOT, ok as _ok, page_app
+from page_shim import ok as _ok, page_app, through_navigation
 
 
 
@@ -18,12 +18,7 @@ def _app(n_images: int = 50, models=("ae-2d", "ae-16d")) -> AppTest:
 
 @pytest.mark.slow
 def test_page_runs_through_app_navigation():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.session_state["cx_n"] = 50
-    at.session_state["cx_models"] = ["ae-16d"]
-    at.run()
-    at.switch_page("pages/compression.py").run()
-    _ok(at)
+    at = through_navigation("compression", 300, cx_n=50, cx_models=["ae-16d"])
     assert at.title[0].value.startswith("Compression")
 
 

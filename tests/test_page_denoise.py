@@ -8,7 +8,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from page_shim import ROOT, ok as _ok, page_app
+from page_shim import ok as _ok, page_app, through_navigation
 
 DB = re.compile(r"(\d+\.\d) dB · (\d\.\d\d)")
 
@@ -23,9 +23,7 @@ def _scores(at: AppTest) -> list[float]:
 
 @pytest.mark.slow
 def test_page_runs_through_app_navigation():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
-    at.switch_page("pages/denoise.py").run()
-    _ok(at)
+    at = through_navigation("denoise", 240)
     assert at.title[0].value == "Denoise"
 
 

@@ -6,7 +6,7 @@ Most tests run the sidebar and then the page through tests/page_shim.py (it says
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from page_shim import ROOT, image_url as _image_url, ok as _ok, page_app
+from page_shim import image_url as _image_url, ok as _ok, page_app, through_navigation
 
 DECODED = "the decoder's image of this code"
 
@@ -20,9 +20,7 @@ def _latent_sliders(at: AppTest, model: str):
 
 
 def test_page_runs_through_app_navigation():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/generate.py").run()
-    _ok(at)
+    at = through_navigation("generate", 120)
     assert at.title[0].value == "Generate & traverse"
 
 

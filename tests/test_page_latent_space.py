@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from page_shim import ROOT, image_url as _image_url, ok as _ok, page_app
+from page_shim import ROOT, image_url as _image_url, ok as _ok, page_app, through_navigation
 
 
 
@@ -24,9 +24,7 @@ def _md(at: AppTest) -> str:
 
 
 def test_page_runs_through_app_navigation():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/latent_space.py").run()
-    _ok(at)
+    at = through_navigation("latent_space", 120)
     assert at.title[0].value == "Latent space"
     assert len(at.get("plotly_chart")) == 1
 

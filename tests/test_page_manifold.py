@@ -4,7 +4,7 @@ tests/page_shim.py: the sidebar, then the page)."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from page_shim import ROOT, ok as _ok, page_app
+from page_shim import ok as _ok, page_app, through_navigation
 
 
 
@@ -14,9 +14,7 @@ def _app() -> AppTest:
 
 @pytest.mark.slow
 def test_page_runs_through_app_navigation():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
-    at.switch_page("pages/manifold.py").run()
-    _ok(at)
+    at = through_navigation("manifold", 240)
     assert at.title[0].value.startswith("Manifold")
 
 
