@@ -5,7 +5,7 @@ Every method maps the same held-out test points to the plane, and every number i
 that test split:
   * kNN accuracy in 2-D (k = 1 and 5): a KNeighborsClassifier fitted on the *training* points'
     embedding, scored on the *test* points' embedding (how well classes stay apart);
-  * trustworthiness (k = 5, `sklearn.manifold.trustworthiness`) of the test points' embedding
+  * trustworthiness (k = 5, `metrics.trustworthiness`, scikit-learn's definition) of the test points' embedding
     against their original coordinates (how much the plane invents false neighbours);
   * held-out reconstruction error (squared error per image) where the method can map back
     (PCA, autoencoders); None for Isomap, LLE and t-SNE, which have no inverse;
@@ -33,11 +33,10 @@ from pathlib import Path
 import numpy as np
 from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE, Isomap, LocallyLinearEmbedding, trustworthiness
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.manifold import TSNE, Isomap, LocallyLinearEmbedding
 
 from . import data as data_mod
-from . import evaluate, store
+from . import evaluate, metrics, store
 
 METHODS = ("PCA", "Isomap", "LLE", "t-SNE")
 NONLINEAR = ("Isomap", "LLE", "t-SNE")
@@ -125,11 +124,8 @@ def tsne_joint(x_train: np.ndarray, x_test: np.ndarray, n_fit: int = TSNE_N_FIT,
 
 def scores(x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray, z_train: np.ndarray, z_test: np.ndarray) -> dict:
     """Held-out neighbourhood scores of a 2-D embedding: kNN accuracy (k = 1, 5) and trustworthiness."""
-    out = {}
-    for k in (1, 5):
-        clf = KNeighborsClassifier(n_neighbors=k).fit(z_train, y_train[: len(z_train)])
-        out[f"knn{k}"] = float(clf.score(z_test, y_test))
-    out["trust"] = float(trustworthiness(_flat(x_test), z_test, n_neighbors=TRUST_K))
+    out = {f"knn{k}": metrics.knn_accuracy(z_train, y_train[: len(z_train)], z_test, y_test, k) for k in (1, 5)}
+    out["trust"] = metrics.trustworthiness(_flat(x_test), z_test, TRUST_K)
     return out
 
 
@@ -335,5 +331,5 @@ def unrolling_comparison(dataset: str = "swiss-roll", ae_seconds: float = 2.0, n
         secs = None
     out.append(("AE", evaluate.encode(ae_model, ds.x_test), secs))
     return [{"method": m, "embedding": z, "t": ds.t_test, "unrolling": unrolling_score(z, ds.t_test),
-             "trust": float(trustworthiness(ds.x_test, z, n_neighbors=TRUST_K)), "fit_seconds": s}
+             "trust": metrics.trustworthiness(ds.x_test, z, TRUST_K), "fit_seconds": s}
             for m, z, s in out]

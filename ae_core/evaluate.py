@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
+from .metrics import errors, summarise  # noqa: F401  (the one definition; re-exported for callers of evaluate)
+
 BATCH = 2048
 
 
@@ -45,19 +47,6 @@ def reconstruct(model, x: np.ndarray) -> np.ndarray:
     model.eval()
     dev = _device(model)
     return _batched(lambda t: model(t.to(dev)), x)
-
-
-def errors(x: np.ndarray, x_hat: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-image sse, mse and psnr."""
-    d = (np.asarray(x_hat, np.float64) - np.asarray(x, np.float64)).reshape(len(x), -1)
-    sse = (d**2).sum(1)
-    mse = sse / d.shape[1]
-    return {"sse": sse, "mse": mse, "psnr": 10 * np.log10(1.0 / np.maximum(mse, 1e-10))}
-
-
-def summarise(x: np.ndarray, x_hat: np.ndarray) -> dict[str, float]:
-    e = errors(x, np.clip(x_hat, 0.0, 1.0))
-    return {k: float(v.mean()) for k, v in e.items()}
 
 
 def model_metrics(model, x_test: np.ndarray) -> dict[str, float]:

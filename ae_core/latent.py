@@ -21,7 +21,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 
-from . import evaluate
+from . import evaluate, metrics
 
 METHODS = ("coords", "pca", "tsne")
 # t-SNE is O(N^2)-ish and takes seconds on two cores beyond this; more points are placed by neighbours.
@@ -157,22 +157,8 @@ def project_2d(z, method: str = "pca", coords: tuple[int, int] = (0, 1), seed: i
 
 # ---------------------------------------------------------------------- neighbours
 
-def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a.astype(np.float64)
-    b = b.astype(np.float64)
-    d = (a**2).sum(1)[:, None] + (b**2).sum(1)[None] - 2 * a @ b.T
-    return np.maximum(d, 0.0)
-
-
 def _knn(q: np.ndarray, pool: np.ndarray, k: int, exclude=None) -> np.ndarray:
-    d = _sq_dists(q.reshape(len(q), -1), pool.reshape(len(pool), -1))
-    if exclude is not None:
-        ex = np.broadcast_to(np.asarray(exclude, np.int64), (len(q),))
-        rows = np.flatnonzero((ex >= 0) & (ex < d.shape[1]))
-        d[rows, ex[rows]] = np.inf
-    k = min(k, d.shape[1])
-    # stable sort: ties keep pool order, so results are reproducible
-    return np.argsort(d, axis=1, kind="stable")[:, :k]
+    return metrics.knn_indices(q, pool, k, exclude)
 
 
 def neighbours(x_query, x_pool, z_query, z_pool, k: int = 8, exclude=None) -> tuple[np.ndarray, np.ndarray]:

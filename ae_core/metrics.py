@@ -1,0 +1,117 @@
+"""The measurements, one definition each, used by the app, the CLI, the tests and the benchmarks.
+
+Reconstruction (per image, pixels in [0, 1]): `errors` gives `sse` (squared error summed over
+the pixels: Hinton & Salakhutdinov's figure), `mse` (its mean per pixel) and `psnr`
+(10 log10(1 / mse)); `summarise` averages them over images, clipping the reconstruction to
+[0, 1] first unless `clip=False` (clipping only ever lowers the error, and changes PCA's, whose
+back-projection leaves [0, 1], but not a sigmoid decoder's).
+
+Neighbourhoods: `knn_indices` (exact Euclidean k nearest neighbours, computed in row blocks so
+that 10,000 x 60,000 distances never sit in memory at once), `knn_accuracy` (a k-NN classifier
+fitted on training points, scored on test points, as scikit-learn's KNeighborsClassifier) and
+`trustworthiness` (Venna & Kaski 2001, the same definition as `sklearn.manifold.trustworthiness`,
+in blocks: scikit-learn's holds an N x N rank matrix, 800 MB at MNIST's 10,000 test points).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+BLOCK = 1024  # query rows per block of distances: 1024 x 60,000 float64 is 490 MB at most
+
+
+def errors(x: np.ndarray, x_hat: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-image sse, mse and psnr."""
+    d = (np.asarray(x_hat, np.float64) - np.asarray(x, np.float64)).reshape(len(x), -1)
+    sse = (d**2).sum(1)
+    mse = sse / d.shape[1]
+    return {"sse": sse, "mse": mse, "psnr": 10 * np.log10(1.0 / np.maximum(mse, 1e-10))}
+
+
+def summarise(x: np.ndarray, x_hat: np.ndarray, clip: bool = True) -> dict[str, float]:
+    """Mean sse, mse and psnr over images; the reconstruction is clipped to [0, 1] unless clip=False."""
+    e = errors(x, np.clip(x_hat, 0.0, 1.0) if clip else x_hat)
+    return {k: float(v.mean()) for k, v in e.items()}
+
+
+def _flat64(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    return a.reshape(len(a), -1).astype(np.float64)
+
+
+def _block_sq_dists(q: np.ndarray, pool: np.ndarray, pool_sq: np.ndarray) -> np.ndarray:
+    d = (q**2).sum(1)[:, None] + pool_sq[None] - 2 * q @ pool.T
+    return np.maximum(d, 0.0)
+
+
+def knn_indices(query: np.ndarray, pool: np.ndarray, k: int, exclude=None, block: int = BLOCK) -> np.ndarray:
+    """(Q, k) indices of each query's k nearest pool rows (Euclidean), nearest first.
+
+    `exclude`: a pool index per query (or one for all; -1 for none) that is never returned, so a
+    query taken from the pool does not find itself. Ties go to the lower pool index.
+    """
+    q_all, pool = _flat64(query), _flat64(pool)
+    n = len(pool)
+    k = min(int(k), n - (exclude is not None))
+    ex = None if exclude is None else np.broadcast_to(np.asarray(exclude, np.int64), (len(q_all),))
+    pool_sq = (pool**2).sum(1)
+    out = np.empty((len(q_all), max(k, 0)), np.int64)
+    for s in range(0, len(q_all), block):
+        d = _block_sq_dists(q_all[s : s + block], pool, pool_sq)
+        if ex is not None:
+            e = ex[s : s + block]
+            rows = np.flatnonzero((e >= 0) & (e < n))
+            d[rows, e[rows]] = np.inf
+        if k < n:
+            part = np.argpartition(d, k - 1, axis=1)[:, :k] if k > 0 else np.zeros((len(d), 0), np.int64)
+        else:
+            part = np.broadcast_to(np.arange(n), d.shape).copy()
+        dd = np.take_along_axis(d, part, 1)
+        # Sort the k candidates by (distance, index) so that results do not depend on argpartition.
+        order = np.lexsort((part, dd), axis=1)
+        out[s : s + block] = np.take_along_axis(part, order, 1)
+    return out
+
+
+def knn_accuracy(z_train: np.ndarray, y_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, k: int = 5) -> float:
+    """Accuracy on the test points of a k-NN classifier fitted on the training points.
+
+    Majority vote among the k nearest training points; a tie between classes goes to the lowest
+    class label, as in scikit-learn's KNeighborsClassifier (whose scores this reproduces).
+    """
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    idx = knn_indices(z_test, z_train, k)
+    votes = y_train[idx]  # (Q, k), nearest first
+    n_cls = int(max(y_train.max(), y_test.max())) + 1
+    counts = np.zeros((len(votes), n_cls), np.int64)
+    np.add.at(counts, (np.arange(len(votes))[:, None], votes), 1)
+    pred = counts.argmax(1)  # the first (lowest) label among the most voted
+    return float((pred == y_test).mean())
+
+
+def trustworthiness(x: np.ndarray, z: np.ndarray, k: int = 5, block: int = BLOCK) -> float:
+    """Trustworthiness of the embedding z of the points x (both (N, ...)): 1 = no false neighbours.
+
+    T(k) = 1 - 2 / (N k (2N - 3k - 1)) * sum_i sum_{j in U_i} (r(i, j) - k), where U_i are the
+    points among i's k nearest in z but not in x, and r(i, j) is j's rank among i's neighbours
+    in x (1 = nearest). Same definition and value as scikit-learn's.
+    """
+    x, z = _flat64(x), _flat64(z)
+    n = len(x)
+    if k >= n / 2:
+        raise ValueError(f"k = {k} must be below half the number of points ({n})")
+    nn_z = knn_indices(z, z, k, exclude=np.arange(n), block=block)
+    x_sq = (x**2).sum(1)
+    penalty = 0.0
+    for s in range(0, n, block):
+        d = _block_sq_dists(x[s : s + block], x, x_sq)
+        rows = np.arange(len(d))
+        d[rows, s + rows] = -np.inf  # the point itself has rank 0
+        dj = np.take_along_axis(d, nn_z[s : s + block], 1)  # (B, k) distances in x to the z-neighbours
+        # rank of j = number of points strictly closer than j (the point itself included), ties by index
+        # as in a stable argsort: points at the same distance with a lower index count as closer.
+        closer = (d[:, None, :] < dj[:, :, None]).sum(2)
+        same = d[:, None, :] == dj[:, :, None]
+        lower = np.arange(n)[None, None, :] < nn_z[s : s + block][:, :, None]
+        rank = closer + (same & lower).sum(2)
+        penalty += np.maximum(rank - k, 0).sum()
+    return float(1.0 - penalty * (2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0))))

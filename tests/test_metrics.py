@@ -1,0 +1,57 @@
+"""ae_core.metrics against scikit-learn's definitions, and the blocked computations against one block."""
+import numpy as np
+import pytest
+from sklearn.manifold import trustworthiness as sk_trust
+from sklearn.neighbors import KNeighborsClassifier
+
+from ae_core import metrics
+
+
+def _data(n=300, d=10, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    z = x[:, :2] + 0.3 * rng.normal(size=(n, 2))
+    y = (x[:, 0] > 0).astype(int) + 2 * (x[:, 1] > 0.5)
+    return x, z, y
+
+
+@pytest.mark.parametrize("k", [1, 5, 12])
+def test_trustworthiness_equals_sklearn(k):
+    x, z, _ = _data()
+    ref = sk_trust(x, z, n_neighbors=k)
+    assert metrics.trustworthiness(x, z, k) == pytest.approx(ref, abs=1e-12)
+    # blocks of any size give the same figure
+    assert metrics.trustworthiness(x, z, k, block=7) == pytest.approx(ref, abs=1e-12)
+
+
+def test_trustworthiness_is_one_for_an_isometry_and_low_for_noise():
+    x, _, _ = _data()
+    rot = np.linalg.qr(np.random.default_rng(1).normal(size=(10, 10)))[0]
+    assert metrics.trustworthiness(x, x @ rot, 5) == pytest.approx(1.0)
+    noise = np.random.default_rng(2).normal(size=(len(x), 2))
+    assert metrics.trustworthiness(x, noise, 5) < 0.6
+
+
+@pytest.mark.parametrize("k", [1, 4, 5])
+def test_knn_accuracy_equals_sklearn(k):
+    x, z, y = _data(400)
+    tr, te = slice(0, 300), slice(300, None)
+    ref = KNeighborsClassifier(n_neighbors=k).fit(z[tr], y[tr]).score(z[te], y[te])
+    assert metrics.knn_accuracy(z[tr], y[tr], z[te], y[te], k) == pytest.approx(ref)
+
+
+def test_knn_indices_blocks_exclusion_and_order():
+    x, _, _ = _data(200)
+    full = np.argsort(((x[:, None] - x[None]) ** 2).sum(-1) + np.diag(np.full(200, np.inf)), axis=1, kind="stable")[:, :6]
+    got = metrics.knn_indices(x, x, 6, exclude=np.arange(200), block=13)
+    assert np.array_equal(got, full)
+    assert not (got == np.arange(200)[:, None]).any()
+    # k at least the pool size returns every pool row, nearest first
+    assert metrics.knn_indices(x[:1], x[:4], 10).shape == (1, 4)
+
+
+def test_summarise_clips_unless_asked_not_to():
+    x = np.zeros((2, 4))
+    x_hat = np.full((2, 4), -0.5)
+    assert metrics.summarise(x, x_hat)["sse"] == 0.0
+    assert metrics.summarise(x, x_hat, clip=False)["sse"] == pytest.approx(1.0)
