@@ -60,7 +60,7 @@ if D > 2:
             j = top[1] if i != top[1] else top[0]
         coords = (int(i), int(j))
 with_train = opt[3].checkbox("Add the training split", key="ls_train",
-                             help=f"{len(ds.x_train)} more points, drawn under the test points.")
+                             help=f"{len(ds.x_train):,} more points, drawn under the test points (WebGL).")
 
 if method == "tsne":
     n_pts = n_test + (len(ds.x_train) if with_train else 0)
@@ -201,7 +201,7 @@ with c_map:
 
 # ------------------------------------------------------------------ picked image and decoded spot
 with c_panel:
-    rec = state.reconstructed(sel.key, ds.name, pick[0])[pick[1]]
+    rec = evaluate.reconstruct(model, x_pick[None])[0]  # one image: a whole 60,000-image split is not needed
     e = evaluate.errors(x_pick[None], np.clip(rec, 0, 1)[None])
     st.markdown(f"**Picked: {pick[0]} image #{pick[1]}**, label **{_cls(y_pick)}**")
     p1, p2, p3 = st.columns(3)
@@ -263,9 +263,11 @@ with c_nbrs:
 with c_interp:
     st.subheader("Interpolation: pixel space vs latent space")
     other = int(np.flatnonzero(y_test != y_pick)[0]) if (y_test != y_pick).any() else (pick[1] + 1) % n_test
-    opts = ["previous click"] + list(range(n_test))
-    to = st.selectbox("Morph the picked image into", opts, key="ls_to",
-                      format_func=lambda o: o if isinstance(o, str) else f"test #{o} ({_cls(y_test[o])})")
+    # An index box, not a list of every test image: full MNIST would send 10,000 options to the browser.
+    to = st.selectbox("Morph the picked image into", ["previous click", "a test image by its index"], key="ls_to")
+    if to != "previous click":
+        to = int(st.number_input(f"Test image index (0–{n_test - 1})", 0, n_test - 1, other, key="ls_to_idx"))
+        st.caption(f"test #{to}: a {_cls(y_test[to])}")
     if to == "previous click":
         if prev is not None and tuple(prev) != pick and 0 <= prev[1] < len(_split(prev[0])[0]):
             b = tuple(prev)

