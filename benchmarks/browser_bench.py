@@ -22,6 +22,9 @@ Measures, in one run and one browser:
            Also: the page's first script run as the browser saw it (the server's share of the
            time) and new / returning time over the bare app's (a ratio less sensitive to load).
            Goal: every page < 3 s with the shipped models (checked per kind of visit).
+  datasets the latent page on mnist-5k and on full MNIST (10,000 test points): cold and new first render,
+           and a click on the map -> the picked image's reconstruction loaded. Goal: full MNIST within 2x.
+  memory   the server's resident memory after one latent-page visit per shipped model, on its dataset.
   floor    the bare app with one three-point Plotly line chart added (?plotly=1), new visits: what any
            page that shows a Plotly chart costs a new visitor before it computes or draws anything of
            its own (Streamlit loads its 4.6 MB Plotly bundle on the first chart).
@@ -223,6 +226,87 @@ def slider_moves(browser, url: str, caption: str, moves: int, warmup: int = 2) -
         return out
 
 
+# The screen position of the test-image point farthest from any other (the browser tests' own finder).
+from tests.browser.test_latent_space import ISOLATED_POINT_JS  # noqa: E402
+
+# Armed before a click on the map: time the click and the moment the picked image's reconstruction
+# (caption "reconstruction") has a new URL and has loaded.
+CLICK_WATCH_JS = """
+() => {
+  const rec = () => [...document.querySelectorAll('[data-testid="stImage"]')].find((el) =>
+    ((el.querySelector('[data-testid="stImageCaption"]') || {}).innerText || '') === 'reconstruction');
+  const old = rec().querySelector('img').getAttribute('src');
+  window.__click = {t0: null, tLoad: null};
+  document.addEventListener('mousedown', () => { window.__click.t0 = performance.now(); }, {capture: true, once: true});
+  const obs = new MutationObserver(() => {
+    const img = rec() && rec().querySelector('img');
+    if (!img || img.getAttribute('src') === old || window.__click.tLoad !== null) return;
+    const done = () => { window.__click.tLoad = performance.now(); };
+    if (img.complete && img.naturalWidth > 0) done(); else img.addEventListener('load', done, {once: true});
+    obs.disconnect();
+  });
+  obs.observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+}
+"""
+
+
+def latent_clicks(browser, url: str, n: int) -> list[float]:
+    """ms from a mouse press on an isolated test point of the latent map to its reconstruction loaded."""
+    out = []
+    with _tab(browser) as page:
+        page.goto(url, wait_until="commit")
+        page.wait_for_function(FIRST_RENDER_JS, arg=MAIN["/latent_space"], polling="raf", timeout=300_000)
+        _settle(page)
+        for _ in range(n):
+            chart = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first
+            chart.scroll_into_view_if_needed()
+            target = chart.evaluate(ISOLATED_POINT_JS)["best"]
+            page.evaluate(CLICK_WATCH_JS)
+            page.mouse.click(target["x"], target["y"])
+            page.wait_for_function("window.__click.tLoad !== null", polling="raf", timeout=120_000)
+            c = page.evaluate("window.__click")
+            out.append(c["tLoad"] - c["t0"])
+            _settle(page)
+    return out
+
+
+def rss_mb(pid: int) -> dict:
+    """The server's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {k: round(int(fields[v].split()[0]) / 1024, 1) for k, v in (("rss_mb", "VmRSS"), ("peak_mb", "VmHWM"))}
+
+
+def dataset_section(browser, app, datasets: list[str], visits: int, clicks: int) -> dict:
+    """The latent page on each dataset: cold and new-visit first render, and click -> reconstruction."""
+    out = {}
+    for name in datasets:
+        url = f"{app.url}/latent_space?dataset={name}"
+        cold = new_visits(browser, url, MAIN["/latent_space"], 1)[0]
+        new = new_visits(browser, url, MAIN["/latent_space"], visits)
+        times = latent_clicks(browser, url, clicks)
+        out[name] = {"cold_ms": round(cold["total_ms"], 1), "new_ms": _median(new),
+                     "new_samples_ms": [round(v["total_ms"], 1) for v in new],
+                     "click_ms": round(statistics.median(times), 1), "click_samples_ms": [round(t, 1) for t in times]}
+        print(f"  latent space on {name:9s} cold {_s(out[name]['cold_ms'])} s  new {_s(out[name]['new_ms'])} s  "
+              f"click -> reconstruction {out[name]['click_ms']:.0f} ms", flush=True)
+    return out
+
+
+def memory_section(browser, app) -> dict:
+    """Server memory with every dataset and every shipped model loaded: one latent-page visit per shipped
+    model, on the dataset it was trained on (each visit loads the model and encodes the test split)."""
+    from ae_core import workflow
+
+    before = rss_mb(app.proc.pid)
+    for r in workflow.SHIPPED:
+        with _tab(browser) as page:
+            first_render(page, f"{app.url}/latent_space?dataset={r.dataset}&model={r.name}", MAIN["/latent_space"])
+    after = rss_mb(app.proc.pid)
+    print(f"  server memory: {before['rss_mb']:.0f} MB before, {after['rss_mb']:.0f} MB with every shipped model and "
+          f"dataset loaded (peak {after['peak_mb']:.0f} MB)", flush=True)
+    return {"before": before, "all_loaded": after, "models": [r.name for r in workflow.SHIPPED]}
+
+
 def _median(visits: list[dict], key: str = "total_ms") -> float | None:
     vals = [v[key] for v in visits if v[key] is not None]
     return round(statistics.median(vals), 1) if vals else None
@@ -268,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", nargs="*", default=list(MAIN), help="only these pages (paths), e.g. /manifold")
     ap.add_argument("--idle-wait", type=float, default=180,
                     help="seconds to wait at most for the 1-minute load average to fall below 1 before starting")
+    ap.add_argument("--datasets", nargs="*", default=["mnist-5k", "mnist"],
+                    help="the latent page's first render and click latency on each of these datasets")
+    ap.add_argument("--clicks", type=int, default=8, help="timed clicks on the latent map per dataset")
+    ap.add_argument("--no-memory", action="store_true", help="skip loading every shipped model for the memory figure")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "browser_results.json")
     args = ap.parse_args(argv)
     reason = browser_unavailable()
@@ -309,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {path:15s} {_s(r['cold_ms'])} {_s(r['new_ms'])}  {_s(r['returning_ms'])}"
                           f"     {_s(r['navigate_ms'])}      {_s(r['run_ms'])}  {r['new_vs_bare']:7.1f}x"
                           f"  {r['returning_vs_bare']:13.1f}x", flush=True)
+                by_dataset = dataset_section(browser, app, args.datasets, args.visits, args.clicks)
+                memory = None if args.no_memory else memory_section(browser, app)
                 app_moves = slider_moves(browser, app.url + "/generate", DECODED, args.moves)
                 bare_moves = slider_moves(browser, bare.url + "/", "bare image", args.moves)
             finally:
@@ -330,7 +420,15 @@ def main(argv: list[str] | None = None) -> int:
                    "goal_met": ratio <= SLIDER_GOAL},
         "first_render": {"server_startup_ms": round(startup_ms, 1), "pages": pages, "bare_app": bare_render,
                          "goal_s": PAGE_GOAL_S, "goal_met": met},
+        "latent_by_dataset": by_dataset,
+        "memory": memory,
     }
+    if "mnist" in by_dataset and "mnist-5k" in by_dataset:
+        small, big = by_dataset["mnist-5k"], by_dataset["mnist"]
+        result["full_mnist_vs_5k"] = {k: round(big[k] / small[k], 2) for k in ("cold_ms", "new_ms", "click_ms")}
+        result["full_mnist_vs_5k"]["goal"] = "within 2x of mnist-5k"
+        result["full_mnist_vs_5k"]["goal_met"] = all(v <= 2 for k, v in result["full_mnist_vs_5k"].items()
+                                                     if k.endswith("_ms"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
 

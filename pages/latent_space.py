@@ -198,6 +198,10 @@ with c_map:
     st.plotly_chart(fig, on_select=_on_select, selection_mode=("points",), key="ls_map")
     st.caption("Click a point to pick that image" + ("; click anywhere else to decode that spot" if proj.invertible
                else "") + ". Double-click resets the zoom.")
+    if method == "tsne" and len(emb) > latent.TSNE_MAX_POINTS:
+        st.caption(f"t-SNE embedded {latent.TSNE_MAX_POINTS:,} of these {len(emb):,} codes (a seeded random sample: "
+                   f"its cost grows fastest with the points, minutes for all of them on two cores); each other code "
+                   f"sits at the mean position of its 5 nearest embedded codes.")
 
 # ------------------------------------------------------------------ picked image and decoded spot
 with c_panel:

@@ -78,6 +78,7 @@ def sidebar() -> Selection:
     root = models_root()
     with st.sidebar:
         st.markdown("### Data and model")
+        _from_link("dataset", DATASET_CHOICES, "dataset_name")
         ds_name = st.selectbox("Dataset", DATASET_CHOICES, key="dataset_name",
                                help="mnist-5k is embedded; full MNIST (60,000 / 10,000) is unpacked offline by the set-up; "
                                     "Fashion-MNIST and KMNIST must be downloaded first.")
@@ -99,6 +100,7 @@ def sidebar() -> Selection:
         elif not fitting:
             st.info(f"No stored model takes {ds.name}'s {ds.sample_shape} images; train one on the Train page.")
         default = _default_model(own, fitting)
+        _from_link("model", fitting, "model_name")
         # A new dataset brings its own default model; within one dataset the user's choice stays.
         if fitting and (st.session_state.get("model_name") not in fitting
                         or st.session_state.get("_model_dataset") not in (None, ds.name)):
@@ -114,6 +116,9 @@ def sidebar() -> Selection:
             except store.CheckpointError as e:
                 st.error(f"Cannot load this model: {e}")
                 name = None
+        # The choice goes into the page's URL, so a copied link opens the same data and model.
+        _to_link("dataset", ds_name, data.DEFAULT)
+        _to_link("model", name, default)
         if meta:
             _card(meta)
         if broken:
@@ -123,6 +128,30 @@ def sidebar() -> Selection:
                 for m in broken:
                     st.caption(f"**{m.name}**: {m.error}")
     return Selection(ds, name, model, meta, root)
+
+
+def _from_link(param: str, choices: list[str], key: str) -> None:
+    """A session's first run takes the widget's value from the URL's `param`, when it names a choice;
+    a stale or unknown value falls back to the default with a one-line notice."""
+    flag = f"_link_{param}_read"
+    if st.session_state.get(flag):
+        return
+    st.session_state[flag] = True
+    value = st.query_params.get(param)
+    if value is None:
+        return
+    if value in choices:
+        st.session_state[key] = value
+    else:
+        st.info(f"The link asks for {param} {value[:60]!r}, which is not available here; showing the default.")
+
+
+def _to_link(param: str, value: str | None, default: str | None) -> None:
+    if value is None or value == default:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != value:
+        st.query_params[param] = value
 
 
 def _default_model(own: list, fitting: list[str]) -> str | None:
@@ -240,6 +269,11 @@ def stored_models(shape: tuple, kinds: tuple[str, ...] | None = None) -> list[tu
         except (store.CheckpointError, TypeError, ValueError):
             continue
     return out
+
+
+def trained_on(dataset_name: str) -> list[str]:
+    """Names of the readable stored models whose card says they were trained on this dataset."""
+    return [m.name for m in store.list_models(models_root()) if not m.error and m.dataset == dataset_name]
 
 
 def _models(keys: tuple) -> dict:
