@@ -187,17 +187,24 @@ def share_label(y_pool, idx, y_query) -> int:
     return int((np.asarray(y_pool)[np.asarray(idx)] == y_query).sum())
 
 
-def label_agreement(x, z, y, k: int = 8) -> tuple[float, float]:
-    """Leave-one-out over a whole set: the mean fraction of each item's k nearest neighbours
-    that share its label, (in pixel space, in latent space). The measured version of
-    "pixel neighbours are not semantic neighbours"."""
-    x = np.asarray(x, np.float32)
-    n = len(x)
+def neighbour_agreement(points, y, k: int = 8) -> float:
+    """Leave-one-out over a whole set: the mean fraction of each item's k nearest neighbours (Euclidean,
+    on the flattened points: pixels or codes) that share its label."""
+    points = np.asarray(points, np.float32)
+    n = len(points)
     if n < 2:
         raise ValueError("need at least two items")
-    pix, lat = neighbours(x, x, z, z, k, exclude=np.arange(n))
+    idx = _knn(points, points, k, exclude=np.arange(n))
     y = np.asarray(y)
-    return float((y[pix] == y[:, None]).mean()), float((y[lat] == y[:, None]).mean())
+    return float((y[idx] == y[:, None]).mean())
+
+
+def label_agreement(x, z, y, k: int = 8) -> tuple[float, float]:
+    """`neighbour_agreement` in pixel space and in latent space, (pixel, latent): the measured version of
+    "pixel neighbours are not semantic neighbours"."""
+    if len(x) != len(_as_codes(z)):
+        raise ValueError("queries and pool must have one code per sample")
+    return neighbour_agreement(x, y, k), neighbour_agreement(_as_codes(z), y, k)
 
 
 # ---------------------------------------------------------------------- interpolation

@@ -107,11 +107,10 @@ def trustworthiness(x: np.ndarray, z: np.ndarray, k: int = 5, block: int = BLOCK
         rows = np.arange(len(d))
         d[rows, s + rows] = -np.inf  # the point itself has rank 0
         dj = np.take_along_axis(d, nn_z[s : s + block], 1)  # (B, k) distances in x to the z-neighbours
-        # rank of j = number of points strictly closer than j (the point itself included), ties by index
-        # as in a stable argsort: points at the same distance with a lower index count as closer.
-        closer = (d[:, None, :] < dj[:, :, None]).sum(2)
-        same = d[:, None, :] == dj[:, :, None]
-        lower = np.arange(n)[None, None, :] < nn_z[s : s + block][:, :, None]
-        rank = closer + (same & lower).sum(2)
+        # rank of j = 1 + the number of other points strictly closer than j (the point itself sits at -inf,
+        # so it is counted once). Points at exactly j's distance (duplicates) do not count: scikit-learn
+        # breaks such ties in argsort's arbitrary order, here they get the lowest rank.
+        # One broadcast pass (B, k, N): each row of d is compared k times while it is in cache.
+        rank = (d[:, None, :] < dj[:, :, None]).sum(2)
         penalty += np.maximum(rank - k, 0).sum()
     return float(1.0 - penalty * (2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0))))

@@ -256,7 +256,7 @@ with c_nbrs:
             st.markdown(f"**{label}** — {n_same} of {len(idx)} share its label "
                         f"({', '.join(_cls(v) for v in y_test[idx])})")
             show_grid(ds.x_test[idx], len(idx), scale=3)
-    pix_frac, lat_frac = state.label_agreement(sel.key, ds.name, K)
+    pix_frac, lat_frac = state.pixel_agreement(ds.name, K), state.latent_agreement(sel.key, ds.name, K)
     verdict = ("more often in latent space" if lat_frac > pix_frac + 0.01 else
                "more often in pixel space" if pix_frac > lat_frac + 0.01 else "about as often in both")
     st.caption(f"Measured over all {n_test} test images (Euclidean distance in both spaces): {pix_frac:.0%} of the "
