@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import denoise, images, noise, store
-from ui import state
+from ui import path, state
 from ui.widgets import keep, off_manifold_note, require, show_grid, show_image
 
 NOISE_LABELS = {"masking": "Masking (pixels set to 0)", "gaussian": "Gaussian", "salt-pepper": "Salt and pepper",
@@ -23,6 +23,7 @@ MAX_IMAGES = 8
 THUMB = 112
 
 st.title("Denoise")
+path.intro(__file__)
 st.markdown(
     "A **denoising autoencoder** (DAE) is trained to map a corrupted image back to its clean original. "
     "It cannot memorise the noise, so it has to learn what digits look like — the **manifold** — and "
@@ -319,3 +320,4 @@ for label, key, show in (("2 · What the first layer looks for", "dn_filters", f
     with section:
         if section.open:
             show()
+path.next_link(__file__)

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from ae_core import evaluate, factors, latent
-from ui import state
+from ui import path, state
 from ui.widgets import require, show_grid, show_image
 
 MAX_SLIDERS = 16
@@ -22,6 +22,7 @@ TRAV_STEPS, TRAV_SPAN = 9, 2.0  # traversal: the test code +- TRAV_SPAN * std, a
 GRID_N = 15
 
 st.title("Generate & traverse")
+path.intro(__file__)
 st.caption("A good code has a few dominant coordinates, each controlling one way digits vary — the lecture's "
            "\"v1 is zoom, v2 is rotation\". Move a coordinate, watch the decoder's image change, and see which "
            "measured factor each coordinate tracks.")
@@ -178,3 +179,4 @@ with st.expander("How the factors are measured and named"):
         "more ink), so read the whole row of r's. *pixel change* is the mean absolute pixel difference between the "
         "two ends of a sweep (pixels in 0–1): a high r on a change of 0.01 is a factor the model barely uses.\n\n"
         + "\n".join(f"- **{f}**: {h}" for f, h in factors.FACTOR_HELP.items()))
+path.next_link(__file__)

@@ -12,10 +12,11 @@ import streamlit as st
 from sklearn.metrics import roc_auc_score
 
 from ae_core import manifold
-from ui import state
+from ui import path, state
 from ui.widgets import lazy_tabs, selection, show_grid
 
 st.title("Manifold & dimensionality")
+path.intro(__file__)
 st.markdown(
     "Why can a 16-number code describe a 784-pixel digit? Because high-dimensional space is absurdly big and "
     "mostly empty, and real images occupy a thin, low-dimensional **manifold** inside it."
@@ -146,3 +147,4 @@ st.caption("Tabs 1–3: the curse of dimensionality. Tab 4: the manifold hypothe
            "the sidebar.")
 # Each tab's content runs only while it is open: a first visit computes and draws one chart, not five.
 lazy_tabs(SECTIONS, "mf_section", keep_keys=("mf_per_axis",))
+path.next_link(__file__)
