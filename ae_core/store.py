@@ -182,6 +182,8 @@ def model_card(meta: dict) -> str:
         ]
         if pca:
             lines.append(f"| PCA, {meta['config']['latent_dim']} components | {pca['sse']:.2f} | {pca['mse']:.5f} | {pca['psnr']:.2f} |")
+        lines += ["", "Both reconstructions clipped to [0, 1] before measuring (PCA's back-projection leaves that "
+                  "range; unclipped PCA figures: `python -m benchmarks.papers`)."]
         lines.append("")
     lines += ["Config:", "", "```json", json.dumps(meta["config"], indent=2, sort_keys=True), "```", "",
               f"Weights sha256 `{meta['sha256']}`. Load with `ae_core.store.load({meta['name']!r})`.", ""]
