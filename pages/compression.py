@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import compress, denoise, store
-from ui import state
+from ui import path, state
 from ui.widgets import lazy_tabs, require, show_image
 
 DEFAULT_MODELS = ("ae-2d", "ae-16d", "ae-30d", "conv")
@@ -19,6 +19,7 @@ AE_COLOURS = ("#1f77b4", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", 
 THUMB = 112
 
 st.title("Compression: autoencoder vs JPEG and WebP")
+path.intro(__file__)
 st.markdown(
     "An autoencoder is a learned codec: the **encoder** turns an image into a few numbers, the **decoder** "
     "(shipped once, like a JPEG decoder) turns them back into an image. Here each latent coordinate is "
@@ -145,3 +146,4 @@ closest_jpeg = ex["JPEG"][1]
 if closest_jpeg > 1.5 * ae_b:
     st.caption(f"JPEG cannot get down to {ae_b} bytes: its smallest setting (quality 1) still needs about "
                f"{closest_jpeg:.0f} {match_on} bytes for these images.")
+path.next_link(__file__)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import data, jobs, models, store, workflow
-from ui import state
+from ui import path, state
 from ui.widgets import selection
 
 TRAIN_DATASETS = data.available()
@@ -204,6 +204,7 @@ def _history(current: str | None) -> None:
 
 sel = selection()
 st.title("Train a model")
+path.intro(__file__)
 st.markdown(
     "Train any kind in the zoo on a dataset; training runs in the background on the server, so this page "
     f"stays responsive. Bounds per training: at most {LIM['epochs']} epochs, {LIM['seconds']:.0f} s, "
@@ -223,3 +224,4 @@ if job_id:
         # Drawn with the page, so its buttons rerun the whole app (and the sidebar that they change).
         _panel(job_id, sel.models_root)
     _history(job_id)
+path.next_link(__file__)
