@@ -6,8 +6,8 @@ the pixels: Hinton & Salakhutdinov's figure), `mse` (its mean per pixel) and `ps
 [0, 1] first unless `clip=False` (clipping only ever lowers the error, and changes PCA's, whose
 back-projection leaves [0, 1], but not a sigmoid decoder's).
 
-Neighbourhoods: `knn_indices` (exact Euclidean k nearest neighbours, computed in row blocks so
-that 10,000 x 60,000 distances never sit in memory at once), `knn_accuracy` (a k-NN classifier
+Neighbourhoods: `knn_indices` (exact Euclidean k nearest neighbours: a k-d tree for points of up to
+8 coordinates, else computed in row blocks so that 10,000 x 60,000 distances never sit in memory), `knn_accuracy` (a k-NN classifier
 fitted on training points, scored on test points, as scikit-learn's KNeighborsClassifier) and
 `trustworthiness` (Venna & Kaski 2001, the same definition as `sklearn.manifold.trustworthiness`,
 in blocks: scikit-learn's holds an N x N rank matrix, 800 MB at MNIST's 10,000 test points).
@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 BLOCK = 1024  # query rows per block of distances: 1024 x 60,000 float64 is 490 MB at most
+TREE_MAX_DIM = 8  # up to this many coordinates a k-d tree finds neighbours far faster than brute force
 
 
 def errors(x: np.ndarray, x_hat: np.ndarray) -> dict[str, np.ndarray]:
@@ -53,6 +54,8 @@ def knn_indices(query: np.ndarray, pool: np.ndarray, k: int, exclude=None, block
     n = len(pool)
     k = min(int(k), n - (exclude is not None))
     ex = None if exclude is None else np.broadcast_to(np.asarray(exclude, np.int64), (len(q_all),))
+    if pool.shape[1] <= TREE_MAX_DIM and k > 0:
+        return _knn_tree(q_all, pool, k, ex)
     pool_sq = (pool**2).sum(1)
     out = np.empty((len(q_all), max(k, 0)), np.int64)
     for s in range(0, len(q_all), block):
@@ -70,6 +73,26 @@ def knn_indices(query: np.ndarray, pool: np.ndarray, k: int, exclude=None, block
         order = np.lexsort((part, dd), axis=1)
         out[s : s + block] = np.take_along_axis(part, order, 1)
     return out
+
+
+def _knn_tree(q: np.ndarray, pool: np.ndarray, k: int, ex) -> np.ndarray:
+    """knn_indices for low-dimensional points (2-D maps, small codes) through a k-d tree: 10,000 queries
+    in 60,000 points take well under a second, where the blocked brute force takes minutes."""
+    from sklearn.neighbors import KDTree
+
+    extra = int(ex is not None)
+    dist, idx = KDTree(pool).query(q, k=min(k + extra, len(pool)))
+    if ex is not None:
+        # Drop the excluded index where the tree found it, else the farthest of the k + 1.
+        hit = idx == ex[:, None]
+        drop = np.where(hit.any(1), hit.argmax(1), idx.shape[1] - 1)
+        keep = np.ones(idx.shape, bool)
+        keep[np.arange(len(idx)), drop] = False
+        idx = idx[keep].reshape(len(idx), -1)
+        dist = dist[keep].reshape(len(dist), -1)
+    # Nearest first, ties to the lower index (as the brute-force path orders them).
+    order = np.lexsort((idx, dist), axis=1)
+    return np.take_along_axis(idx, order, 1)[:, :k].astype(np.int64)
 
 
 def knn_accuracy(z_train: np.ndarray, y_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, k: int = 5) -> float:

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import evaluate, images, latent
-from ui import state
+from ui import path, state
 from ui.widgets import plotly_points, require, show_grid, show_image
 
 K = 8  # neighbours shown per row
@@ -26,6 +26,7 @@ COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
 KIND_TEST, KIND_TRAIN, KIND_GRID, KIND_MARK = 0, 1, 2, 3
 
 st.title("Latent space")
+path.intro(__file__)
 st.caption("An autoencoder learns a manifold: the encoder maps each image to a point of a small latent space, "
            "the decoder turns any point back into an image. Distances on this map are meant to follow what the "
            "digits are, not how many pixels they share — the neighbours below measure how well they do.")
@@ -289,3 +290,4 @@ with c_interp:
     st.caption("The cross-fade's middle frames are two ghosts laid on top of each other: the straight line in pixel "
                "space leaves the manifold of digits. The latent morph decodes every frame, so each one is an image "
                "the decoder can make — a digit, if the model is good (its ends are the reconstructions).")
+path.next_link(__file__)

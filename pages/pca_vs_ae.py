@@ -14,7 +14,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from ae_core import embeddings, store
-from ui import state
+from ui import path, state
 from ui.widgets import CLASS_COLOURS, class_scatter, lazy_tabs, selected_ids, selection
 
 KIND_LABELS = {"linear": "Linear AE", "ae": "AE", "vae": "VAE", "beta-vae": "β-VAE"}
@@ -198,6 +198,7 @@ def _unrolling_panel() -> None:
 sel = selection()
 ds = sel.dataset
 st.title("PCA vs autoencoders")
+path.intro(__file__)
 st.markdown("PCA is a linear projection: it can only flatten data onto a plane, so a curved manifold comes out "
             "folded onto itself. An autoencoder's encoder is a non-linear map, and Isomap, LLE and t-SNE keep "
             "neighbourhoods instead of directions. Below, the same held-out points of "
@@ -261,3 +262,4 @@ def unrolling() -> None:
 TABS = {"2-D maps, side by side": side_by_side, "Error against dimension": error_and_subspace,
         "Swiss roll and S-curve": unrolling}
 lazy_tabs(TABS, "pca_tab", keep_keys=("pca_nonlinear", "pca_manifold"))
+path.next_link(__file__)

@@ -55,3 +55,15 @@ def test_summarise_clips_unless_asked_not_to():
     x_hat = np.full((2, 4), -0.5)
     assert metrics.summarise(x, x_hat)["sse"] == 0.0
     assert metrics.summarise(x, x_hat, clip=False)["sse"] == pytest.approx(1.0)
+
+
+def test_knn_tree_and_brute_force_agree(monkeypatch):
+    rng = np.random.default_rng(3)
+    for d in (2, 5):
+        pool, q = rng.normal(size=(500, d)), rng.normal(size=(60, d))
+        tree = metrics.knn_indices(q, pool, 7)
+        loo = metrics.knn_indices(pool, pool, 4, exclude=np.arange(500))
+        monkeypatch.setattr(metrics, "TREE_MAX_DIM", 0)  # force the blocked brute force
+        assert np.array_equal(tree, metrics.knn_indices(q, pool, 7, block=50))
+        assert np.array_equal(loo, metrics.knn_indices(pool, pool, 4, exclude=np.arange(500)))
+        monkeypatch.undo()
