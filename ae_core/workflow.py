@@ -89,6 +89,7 @@ class Recipe:
     epochs: int
     description: str
     train: dict = dataclasses.field(default_factory=dict)
+    dataset: str = data_mod.DEFAULT
 
 
 # Sized so that all shipped weights together stay under 25 MB and pretrain runs in minutes on 2 cores.
@@ -113,13 +114,29 @@ SHIPPED: tuple[Recipe, ...] = (
            {"patience": 15}),
     Recipe("beta-vae-10d", "beta-vae", {"latent_dim": 10, "hidden": (256,)}, 100, "beta-VAE (beta = 4), 10-D latent.",
            {"patience": 15}),
+    # Full MNIST (60,000 training images), the papers' own data. ELU trains Hinton & Salakhutdinov's
+    # deep layout far faster than ReLU without their RBM pre-training (6 epochs: 7.7 vs 12.3 sq. error).
+    Recipe("mnist-ae-30d", "ae", {"latent_dim": 30, "hidden": (1000, 500, 250), "activation": "elu",
+                                  "recon_loss": "bce"}, 100,
+           "Hinton & Salakhutdinov's 784-1000-500-250-30 deep autoencoder on full MNIST.",
+           {**_COSINE, "batch_size": 128}, dataset="mnist"),
+    Recipe("mnist-ae-2d", "ae", {"latent_dim": 2, "hidden": (1000, 500, 250), "activation": "elu",
+                                 "recon_loss": "bce"}, 40,
+           "2-D deep autoencoder on full MNIST: the latent map at the papers' scale.",
+           {**_COSINE, "batch_size": 128}, dataset="mnist"),
+    Recipe("mnist-vae-2d", "vae", {"latent_dim": 2, "hidden": (512, 256), "activation": "elu"}, 40,
+           "2-D variational autoencoder on full MNIST.", {**_COSINE, "batch_size": 128}, dataset="mnist"),
+    Recipe("mnist-conv-30d", "conv", {"latent_dim": 30, "channels": (32, 64)}, 15,
+           "Convolutional autoencoder on full MNIST, 30-D code.", {**_COSINE, "batch_size": 128}, dataset="mnist"),
 )
 
 
-def pretrain(root: str | Path | None = None, names: list[str] | None = None, dataset: str = data_mod.DEFAULT,
+def pretrain(root: str | Path | None = None, names: list[str] | None = None, dataset: str | None = None,
              epochs_scale: float = 1.0, on_step=None, log: Callable[[str], None] = print) -> list[Path]:
-    """(Re)build the shipped models; `names` picks a subset, `epochs_scale` shortens them for smoke tests."""
-    ds = data_mod.load_dataset(dataset)
+    """(Re)build the shipped models; `names` picks a subset, `epochs_scale` shortens them for smoke tests.
+
+    Each recipe trains on its own dataset unless `dataset` overrides it (smoke tests on a small set).
+    """
     chosen = [r for r in SHIPPED if names is None or r.name in names]
     unknown = set(names or ()) - {r.name for r in SHIPPED}
     if unknown:
@@ -128,6 +145,7 @@ def pretrain(root: str | Path | None = None, names: list[str] | None = None, dat
     for r in chosen:
         settings = {"patience": 10, **r.train, "epochs": max(1, int(r.epochs * epochs_scale))}
         cfg = TrainConfig(**settings)
+        ds = data_mod.load_dataset(dataset or r.dataset)
         result = train_on(r.kind, ds, cfg, on_step=on_step, **r.config)
         path = save_result(result, r.name, root, r.description)
         t, p = result.metrics["test"], result.metrics["pca"]
