@@ -1,7 +1,7 @@
 """The shipped checkpoints: present, loadable, small, and better than PCA on held-out data."""
 import pytest
 
-from ae_core import evaluate, store, workflow
+from ae_core import data, evaluate, metrics, store, workflow
 
 
 def test_every_shipped_model_loads_and_is_small():
@@ -9,10 +9,10 @@ def test_every_shipped_model_loads_and_is_small():
     names = {m.name for m in store.list_models(root) if not m.error}
     assert {r.name for r in workflow.SHIPPED} <= names
     total = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
-    assert total < 25 * 1024 * 1024, f"shipped models take {total / 2**20:.1f} MiB"
+    assert total < 120 * 1024 * 1024, f"shipped models take {total / 2**20:.1f} MiB"
     for r in workflow.SHIPPED:
         model, meta = store.load(r.name)
-        assert meta["kind"] == r.kind and meta["dataset"]["name"] == "mnist-5k"
+        assert meta["kind"] == r.kind and meta["dataset"]["name"] == r.dataset
         assert "test" in meta["metrics"] and "pca" in meta["metrics"]
 
 
@@ -24,3 +24,25 @@ def test_ae_beats_pca_on_held_out_digits(mnist5k, name, dim, goal):
     ae = evaluate.model_metrics(model, mnist5k.x_test)["sse"]
     pca = evaluate.pca_metrics(mnist5k.x_train, mnist5k.x_test, dim)["sse"]
     assert ae / pca <= goal, f"{name}: AE {ae:.2f} vs PCA {pca:.2f} = {ae / pca:.3f} (goal <= {goal})"
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return data.load_dataset("mnist")
+
+
+def test_full_mnist_deep_ae_reaches_hintons_error(mnist):
+    """Hinton & Salakhutdinov 2006: 3.00 squared error per test image at 30-D (PCA-30: 13.87)."""
+    model, meta = store.load("mnist-ae-30d")
+    x_hat = evaluate.reconstruct(model, mnist.x_test)
+    sse = metrics.summarise(mnist.x_test, x_hat, clip=False)["sse"]
+    assert model.latent_dim == 30 and sse <= 3.00, f"mnist-ae-30d: {sse:.3f} per test image (goal <= 3.00)"
+    assert meta["dataset"]["split"]["n_train"] == 60_000
+
+
+def test_full_mnist_2d_ae_keeps_classes_apart(mnist):
+    """Sainburg et al. 2021: a 2-D AE's 5-NN accuracy (fitted on train codes, scored on test) 0.793."""
+    model, _ = store.load("mnist-ae-2d")
+    acc = metrics.knn_accuracy(evaluate.encode(model, mnist.x_train), mnist.y_train,
+                               evaluate.encode(model, mnist.x_test), mnist.y_test, 5)
+    assert acc >= 0.79, f"mnist-ae-2d 5-NN accuracy {acc:.3f} (goal >= 0.79)"
