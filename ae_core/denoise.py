@@ -179,28 +179,16 @@ def compare(models_: Mapping[str, object], x_clean: np.ndarray, noise_spec: str 
 def prepare_upload(data: bytes, shape: Sequence[int], mode: str = "auto") -> np.ndarray:
     """Bytes of an uploaded picture -> (C, H, W) float32 for a model taking `shape` = (C, H, W).
 
-    mode "mnist": MNIST-style preprocessing (invert dark-on-light, crop to the ink, centre), then resize:
-      for a photo or drawing of a digit.
-    mode "as-is": only invert if the background is light, then resize by area averaging: for a picture
-      that is already a digit image of this kind (e.g. a noisy 28x28 one), whose noise would otherwise
-      widen the crop and shrink the digit.
-    mode "auto": "as-is" when the picture already has the dataset's height and width, else "mnist".
-    Raises images.ImageError (a sentence for the user) for anything that is not a usable image.
+    images.prepare_upload (the one upload path, modes "auto", "mnist", "as-is"), without its steps.
+    Raises images.ImageError (a sentence for the user) for anything that is not a usable image, and
+    for a picture in which no digit was found (the sentence says why).
     """
-    c, h, w = (int(s) for s in shape)
-    if c != 1:
-        raise ValueError("uploads are greyscale; this model takes more than one channel")
-    if mode not in ("auto", "mnist", "as-is"):
-        raise ValueError(f"mode must be 'auto', 'mnist' or 'as-is', not {mode!r}")
-    grey = images.decode_image(data)
-    if mode == "auto":
-        mode = "as-is" if grey.shape == (h, w) else "mnist"
-    if mode == "mnist":
-        return images.fit_to_shape(images.load_upload(data), (h, w))
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) > 0.5:
-        grey = 1.0 - grey
-    return images.fit_to_shape(grey, (h, w))[np.newaxis].astype(np.float32)
+    if mode not in images.MODES:
+        raise ValueError(f"mode must be one of {images.MODES}, not {mode!r}")
+    prep = images.prepare_upload(data, shape, mode)
+    if not prep.ok:
+        raise images.ImageError(prep.message)
+    return prep.x
 
 
 def prepare_uploads(files: Sequence[tuple[str, bytes]], shape: Sequence[int], mode: str = "auto"

@@ -12,6 +12,7 @@ import streamlit as st
 
 from ae_core import denoise, images, noise, store
 from ui import path, state
+from ui.upload import upload_panel
 from ui.widgets import keep, off_manifold_note, require, show_grid, show_image
 
 NOISE_LABELS = {"masking": "Masking (pixels set to 0)", "gaussian": "Gaussian", "salt-pepper": "Salt and pepper",
@@ -163,53 +164,45 @@ if source == "Test images":
     st.caption(f"Best mean PSNR here: **{_method_label(best['method'])}** ({best['psnr']:.2f} dB). "
                "Which method wins depends on the noise: try each kind.")
 else:
-    files = st.file_uploader("Noisy digit images (PNG, JPEG, WebP, BMP, GIF)",
-                             type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
-                             accept_multiple_files=True, key="dn_files")
-    mode = st.radio("Preparation", ["auto", "as-is", "mnist"], horizontal=True, key="dn_prep",
-                    format_func={"auto": "Auto", "as-is": "Use as is (already a digit image; only resized)",
-                                 "mnist": "MNIST-style (crop to the ink and centre: for photos of a digit)"}.get,
-                    help="Auto: as is when the picture already has the dataset's size, else MNIST-style. "
-                         "MNIST-style cropping would treat noise as ink, so it is not used for noisy digit images.")
-    if not files:
-        st.info("Drop one or more noisy images here. Each is turned into a "
-                f"{ds.sample_shape[1]}x{ds.sample_shape[2]} greyscale image; files that are not images get an error "
-                "of their own and the others are still denoised.")
-    else:
-        x_in, names, errors = denoise.prepare_uploads([(f.name, f.getvalue()) for f in files], ds.sample_shape, mode)
-        for name, message in errors:
-            st.error(f"**{name}**: {message}")
-        if names:
-            x_noisy = noise.corrupt(x_in, spec, seed) if spec != "none" else x_in
-            nlm = state.nl_means(ds.name, spec if spec != "none" else "gaussian:0.3", seed) if with_nlm else None
-            outs = denoise.denoise_all({n: state.get_model(n)[0] for n in picks.values()}, x_noisy, nlm=nlm)
-            known = spec != "none"
-            methods = list(outs)
-            heads = st.columns(len(methods) + 1 + known)
-            for col, h in zip(heads, ["Input", *map(_method_label, methods), *(["Upload (clean)"] if known else [])]):
-                col.markdown(f"**{h}**")
-            for r, nm in enumerate(names):
-                cols = st.columns(len(methods) + 1 + known)
-                ref = x_in[r : r + 1]
-                x_r = x_noisy[r : r + 1]
-                in_scores = (denoise.psnr(ref, x_r)[0], denoise.ssim(ref, x_r)[0]) if known else (None, None)
-                _column(cols[0], x_noisy[r], _scores_caption(nm, *in_scores), None, f"dn_up_in_{r}")
-                for c, m in enumerate(methods):
-                    y = outs[m][r : r + 1]
-                    cap = _scores_caption("", denoise.psnr(ref, y)[0], denoise.ssim(ref, y)[0]) if known else ""
-                    _column(cols[c + 1], y[0], cap, f"{m.split(' ')[0]}_{nm.rsplit('.', 1)[0]}.png", f"dn_up_{c}_{r}")
-                if known:
-                    _column(cols[-1], x_in[r], "", None, f"dn_up_clean_{r}")
+    ups = upload_panel(
+        ds.sample_shape, "dn_files", multiple=True,
+        label="Noisy digit images, or photos and scans of digits (PNG, JPEG, WebP, BMP, GIF)",
+        empty="Drop one or more noisy images here, or photos of digits. Each is turned into a "
+              f"{ds.sample_shape[1]}x{ds.sample_shape[2]} greyscale image, and the steps are shown; files that "
+              "are not images get an error of their own and the others are still denoised.")
+    if ups:
+        names = [n for n, _ in ups]
+        x_in = np.stack([x for _, x in ups])
+        x_noisy = noise.corrupt(x_in, spec, seed) if spec != "none" else x_in
+        nlm = state.nl_means(ds.name, spec if spec != "none" else "gaussian:0.3", seed) if with_nlm else None
+        outs = denoise.denoise_all({n: state.get_model(n)[0] for n in picks.values()}, x_noisy, nlm=nlm)
+        known = spec != "none"
+        methods = list(outs)
+        heads = st.columns(len(methods) + 1 + known)
+        for col, h in zip(heads, ["Input", *map(_method_label, methods), *(["Upload (clean)"] if known else [])]):
+            col.markdown(f"**{h}**")
+        for r, nm in enumerate(names):
+            cols = st.columns(len(methods) + 1 + known)
+            ref = x_in[r : r + 1]
+            x_r = x_noisy[r : r + 1]
+            in_scores = (denoise.psnr(ref, x_r)[0], denoise.ssim(ref, x_r)[0]) if known else (None, None)
+            _column(cols[0], x_noisy[r], _scores_caption(nm, *in_scores), None, f"dn_up_in_{r}")
+            for c, m in enumerate(methods):
+                y = outs[m][r : r + 1]
+                cap = _scores_caption("", denoise.psnr(ref, y)[0], denoise.ssim(ref, y)[0]) if known else ""
+                _column(cols[c + 1], y[0], cap, f"{m.split(' ')[0]}_{nm.rsplit('.', 1)[0]}.png", f"dn_up_{c}_{r}")
             if known:
-                st.caption("Under each image: its PSNR · SSIM against your upload before the noise was added.")
-            else:
-                st.caption("No clean version is known for an upload that is already noisy, so no PSNR / SSIM. "
-                           "Add noise yourself above to score the methods against your upload. "
-                           "Non-local means uses the h tuned for Gaussian noise (sigma 0.3).")
-            checker = picks.get("DAE") or picks.get("Plain AE")
-            if checker:
-                st.markdown(f"**Is each upload a digit at all?** (off-manifold check under `{checker}`)")
-                off_manifold_note(checker, ds.name, x_noisy, names)
+                _column(cols[-1], x_in[r], "", None, f"dn_up_clean_{r}")
+        if known:
+            st.caption("Under each image: its PSNR · SSIM against your upload before the noise was added.")
+        else:
+            st.caption("No clean version is known for an upload that is already noisy, so no PSNR / SSIM. "
+                       "Add noise yourself above to score the methods against your upload. "
+                       "Non-local means uses the h tuned for Gaussian noise (sigma 0.3).")
+        checker = picks.get("DAE") or picks.get("Plain AE")
+        if checker:
+            st.markdown(f"**Is each upload a digit at all?** (off-manifold check under `{checker}`)")
+            off_manifold_note(checker, ds.name, x_noisy, names)
 
 # ---------------------------------------------------------------- filters
 

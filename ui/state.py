@@ -443,3 +443,14 @@ def job_manager() -> jobs.JobManager:
 def session_uid() -> str:
     """A stable id for this browser session, so a training belongs to the session that started it."""
     return st.session_state.setdefault("session_uid", uuid.uuid4().hex)
+
+
+# --- uploads (ui/upload.py) ---
+from ae_core import images as _images  # noqa: E402
+
+
+@st.cache_data(show_spinner="Finding the digit…", max_entries=32)
+def prepared_upload(data: bytes, shape: tuple, mode: str) -> _images.Prepared:
+    """images.prepare_upload, cached: a rerun (any widget) must not decode a 12-megapixel photo again.
+    An ImageError is raised again on every call (Streamlit never caches exceptions)."""
+    return _images.prepare_upload(data, shape, mode)
