@@ -12,7 +12,7 @@ from ae_core import compress, denoise, store
 from ui import path, state
 from ui.widgets import lazy_tabs, require, show_image
 
-DEFAULT_MODELS = ("ae-2d", "ae-16d", "ae-30d", "conv")
+DEFAULT_KINDS = ("ae", "conv")
 COLOURS = {"JPEG": "#d62728", "WebP": "#2ca02c"}
 # Blues, purples and browns for the autoencoders, so none is mistaken for JPEG (red) or WebP (green).
 AE_COLOURS = ("#1f77b4", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79")
@@ -37,7 +37,10 @@ if not available:
     st.stop()
 
 c1, c2, c3 = st.columns([3, 1, 1])
-default = [m for m in DEFAULT_MODELS if m in available] or available[:1]
+# Shown at first: the plain and convolutional AEs trained on this dataset (on mnist-5k: ae-2d, ae-16d, ae-30d
+# and conv), else any model that takes its images.
+own = set(state.trained_on(ds.name))
+default = [n for n, _, _ in state.stored_models(ds.sample_shape, DEFAULT_KINDS) if n in own] or available[:1]
 chosen = list(c1.multiselect("Autoencoders", available, default=default, key="cx_models"))
 n_images = c2.select_slider("Test images", [50, 100, 200, 500, 1000], value=200, key="cx_n")
 n_images = min(n_images, len(ds.x_test))

@@ -14,9 +14,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ae_core import evaluate, images, latent
+from ae_core import evaluate, latent
 from ui import path, state
-from ui.widgets import plotly_points, require, show_grid, show_image
+from ui.upload import upload_panel
+from ui.widgets import plotly_points, require, robust_range, show_grid, show_image
 
 K = 8  # neighbours shown per row
 STEPS = 9  # interpolation frames
@@ -129,41 +130,36 @@ c_upload = st.container()
 up = None  # (image as the model sees it, code, reconstruction)
 with c_upload:
     st.subheader("Your own image")
-    f = st.file_uploader("Upload a picture of a digit (dark ink on light paper or the reverse)",
-                         type=["png", "jpg", "jpeg", "webp", "bmp", "gif"], key="ls_upload")
-    if f is not None:
-        shape = tuple(model.input_shape)
-        try:
-            img = images.load_upload(f.getvalue())
-            if shape[0] != 1:
-                raise images.ImageError(f"This model takes {shape[0]}-channel images; uploads are greyscale.")
-            if shape[1:] != img.shape[1:]:
-                img = images.fit_to_shape(img, shape[1:])
-        except images.ImageError as e:
-            st.error(f"Cannot use this file: {e}")
-        else:
-            z_up = evaluate.encode(model, img[None])
-            rec_up = evaluate.decode(model, z_up)[0]
-            up = (img, z_up[0], rec_up)
-            e = evaluate.errors(img[None], np.clip(rec_up, 0, 1)[None])
-            u1, u2, u3 = st.columns(3)
-            with u1:
-                show_image(img, "what the model sees", 168)
-            with u2:
-                show_image(rec_up, "its reconstruction", 168)
-            with u3:
-                st.metric("PSNR", f"{e['psnr'][0]:.1f} dB")
-                st.metric("Squared error", f"{e['sse'][0]:.1f}")
-                st.caption("Marked ★ on the map. A picture unlike the training digits lands off the "
-                           "manifold and comes back as the nearest digit the decoder knows.")
+    ups = upload_panel(tuple(model.input_shape), "ls_upload",
+                       label="Upload a picture of a digit: a photo, a scan or a drawing "
+                             "(dark ink on light paper or the reverse)")
+    if ups:
+        img = ups[0][1]
+        z_up = evaluate.encode(model, img[None])
+        rec_up = evaluate.decode(model, z_up)[0]
+        up = (img, z_up[0], rec_up)
+        e = evaluate.errors(img[None], np.clip(rec_up, 0, 1)[None])
+        u1, u2, u3 = st.columns(3)
+        with u1:
+            show_image(img, "what the model sees", 168)
+        with u2:
+            show_image(rec_up, "its reconstruction", 168)
+        with u3:
+            st.metric("PSNR", f"{e['psnr'][0]:.1f} dB")
+            st.metric("Squared error", f"{e['sse'][0]:.1f}")
+            st.caption("Marked ★ on the map. A picture unlike the training digits lands off the "
+                       "manifold and comes back as the nearest digit the decoder knows.")
 
 # ------------------------------------------------------------------ the map
 spot = np.array([st.session_state[spot_keys[0]], st.session_state[spot_keys[1]]], np.float32)
 with c_map:
     fig = go.Figure()
     ax_x, ax_y = proj.axis_labels()
-    lo, hi = emb.min(0), emb.max(0)
-    pad = 0.08 * np.maximum(hi - lo, 1e-3)
+    # The view (and the clickable grid) spans all but the most outlying 0.5 % of codes at each end: a plain
+    # AE's unbounded code puts a few far out, which would squeeze the rest into a corner.
+    rx, ry = robust_range(emb)
+    lo, hi = np.array([rx[0], ry[0]]), np.array([rx[1], ry[1]])
+    pad = np.zeros(2)
     if proj.invertible:
         gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
         gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID)
@@ -193,6 +189,8 @@ with c_map:
             x=[p[0]], y=[p[1]], mode="markers", name=label,
             marker=dict(symbol=symbol, size=size, color=color, line=dict(width=2, color="black")),
             customdata=[[KIND_MARK, -1]], hovertemplate=f"{label}<extra></extra>"))
+    fig.update_xaxes(range=rx)
+    fig.update_yaxes(range=ry)
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=ax_x, yaxis_title=ax_y,
                       legend=dict(itemsizing="constant"), hovermode="closest",
                       title=f"{'test' + (' + train' if with_train else '')} codes of {sel.model_name}")

@@ -38,7 +38,7 @@ def test_2d_model_shows_map_pick_neighbours_interpolation_and_upload():
     rerun_s = time.perf_counter() - t
     assert rerun_s < 10, rerun_s  # generous: two shared cores; measured ~0.3 s
     assert len(at.get("plotly_chart")) == 1
-    assert not at.radio  # a 2-D latent is drawn as is
+    assert not [r for r in at.radio if r.key == "ls_method"]  # a 2-D latent is drawn as is (no projection choice)
     spots = [n for n in at.number_input if n.key.startswith("ls_spot_")]
     assert len(spots) == 2
     assert at.checkbox(key="ls_train") is not None

@@ -220,6 +220,20 @@ def class_scatter(z: np.ndarray, labels: np.ndarray, class_names, title: str = "
             hovertemplate="point %{customdata}<extra>picked</extra>", showlegend=show_legend))
     fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height, margin=dict(l=10, r=10, t=55, b=10),
                       dragmode="lasso", legend=dict(itemsizing="constant", font=dict(size=10)))
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
+    rx, ry = robust_range(z)
+    fig.update_xaxes(showticklabels=False, range=rx)
+    fig.update_yaxes(showticklabels=False, range=ry)
     return fig
+
+
+def robust_range(z: np.ndarray, q: float = 0.5, pad: float = 0.06) -> tuple[list[float], list[float]]:
+    """Axis ranges (x, y) that hold all but the q % most outlying points at each end, padded.
+
+    An unbounded code (a plain AE's) puts a few hundred of 10,000 points far out, and plotly's autorange
+    then squeezes the rest into a corner. The outliers are still drawn: the chart's "autoscale" button shows them.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    lo, hi = np.percentile(z, [q, 100 - q], axis=0)
+    span = np.maximum(hi - lo, 1e-9)
+    return ([float(lo[0] - pad * span[0]), float(hi[0] + pad * span[0])],
+            [float(lo[1] - pad * span[1]), float(hi[1] + pad * span[1])])
