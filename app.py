@@ -11,12 +11,12 @@ PAGES = {
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/latent_space.py", title="Latent space", icon=":material/scatter_plot:"),
         st.Page("pages/generate.py", title="Generate & traverse", icon=":material/tune:"),
-        st.Page("pages/pca_vs_ae.py", title="PCA vs AE", icon=":material/compare:"),
+        st.Page("pages/pca_vs_ae.py", title="PCA vs autoencoders", icon=":material/compare:"),
     ],
     "Use": [
         st.Page("pages/denoise.py", title="Denoise", icon=":material/auto_fix_high:"),
-        st.Page("pages/compression.py", title="Compression vs JPEG", icon=":material/compress:"),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/compression.py", title="Compression vs JPEG and WebP", icon=":material/compress:"),
+        st.Page("pages/train.py", title="Train a model", icon=":material/model_training:"),
     ],
     "Ideas": [
         st.Page("pages/manifold.py", title="Manifold & dimensionality", icon=":material/blur_on:"),
