@@ -274,7 +274,8 @@ COV_MAX_DIM = 256
 
 
 def is_vae(model) -> bool:
-    return hasattr(model, "kl_per_dim") and hasattr(model, "encode_stats")
+    """Whether the model has an encoder distribution (the model's own `variational` flag)."""
+    return bool(getattr(model, "variational", False))
 
 
 def kl_per_dim(model, x: np.ndarray, batch: int = evaluate.BATCH) -> np.ndarray:

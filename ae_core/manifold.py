@@ -72,7 +72,8 @@ def uniform_images(n: int, shape: Sequence[int], seed: int = 0) -> np.ndarray:
 
 
 def is_vae(model) -> bool:
-    return hasattr(model, "encode_stats")
+    """Whether the model has an encoder distribution (the model's own `variational` flag)."""
+    return bool(getattr(model, "variational", False))
 
 
 def sample_codes(model, z_train: np.ndarray, n: int, seed: int = 0) -> np.ndarray:

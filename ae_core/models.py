@@ -62,6 +62,7 @@ class Autoencoder(nn.Module):
     """Base class: shared plumbing. Subclasses define encode, decode and loss."""
 
     kind: str = "ae"
+    variational: bool = False  # True for models with an encoder distribution (encode_stats, kl_per_dim)
 
     def __init__(self, config):
         super().__init__()
@@ -79,6 +80,13 @@ class Autoencoder(nn.Module):
     def greedy_stages(self) -> list[nn.Module]:
         """Modules to train one after another before the whole (empty: train end to end only)."""
         return []
+
+    def loss(self, x, generator=None):
+        """The default objective: reconstruct x from its corrupted copy (`self.noise`, while training) with
+        the config's `recon_loss` (mse where the config has none). -> {"loss", "recon"}"""
+        x_in = self.noise.apply(x, generator) if self.training else x
+        recon = _recon_loss(self(x_in), x, getattr(self.config, "recon_loss", "mse"))
+        return {"loss": recon, "recon": recon}
 
     def first_layer_filters(self) -> np.ndarray:
         """The first layer's weights shaped like inputs, (n_filters, *input_shape): what each unit looks for."""
@@ -121,11 +129,6 @@ class AE(Autoencoder):
 
     def decode(self, z):
         return self._unflat(self.decoder(z))
-
-    def loss(self, x, generator=None):
-        x_in = self.noise.apply(x, generator) if self.training else x
-        recon = _recon_loss(self(x_in), x, self.config.recon_loss)
-        return {"loss": recon, "recon": recon}
 
 
 # ---------------------------------------------------------------- sparse
@@ -239,11 +242,6 @@ class StackedAE(Autoencoder):
             for k in range(len(self.encoders))
         ]
 
-    def loss(self, x, generator=None):
-        x_in = self.noise.apply(x, generator) if self.training else x
-        recon = _recon_loss(self(x_in), x, "mse")
-        return {"loss": recon, "recon": recon}
-
 
 # ---------------------------------------------------------------- conv
 
@@ -290,11 +288,6 @@ class ConvAE(Autoencoder):
     def first_layer_filters(self):
         return self.encoder_conv[0].weight.detach().cpu().numpy()
 
-    def loss(self, x, generator=None):
-        x_in = self.noise.apply(x, generator) if self.training else x
-        recon = _recon_loss(self(x_in), x, "mse")
-        return {"loss": recon, "recon": recon}
-
 
 # ---------------------------------------------------------------- vae, beta-vae
 
@@ -311,6 +304,8 @@ class VAEConfig:
 
 class VAE(Autoencoder):
     """Gaussian encoder q(z|x) = N(mu, diag(exp(logvar))), prior N(0, I), sigmoid decoder."""
+
+    variational = True
 
     def __init__(self, config: VAEConfig):
         super().__init__(config)

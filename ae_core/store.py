@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .models import KINDS, Autoencoder, ConfigError, config_to_dict, make_config
+from .models import KINDS, Autoencoder, ConfigError, config_to_dict, from_config, make_config
 
 FORMAT = "manifold-lab/1"
 WEIGHTS, CONFIG, CARD = "model.safetensors", "config.json", "README.md"
@@ -420,8 +420,7 @@ def _load_once(name: str, folder: Path, device: str) -> tuple[Autoencoder, dict]
     if bad:
         raise CheckpointError(f"{name}: {WEIGHTS} holds NaN or infinite weights ({', '.join(bad[:3])}); "
                               "the training that wrote it diverged.")
-    model = KINDS[kind].model(config)
-    model.kind = kind
+    model = from_config(kind, config_to_dict(config))  # the zoo's one constructor; config checked above
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
