@@ -82,18 +82,24 @@ def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
     return perm[n_val:], perm[:n_val]
 
 
+def stages(model: Autoencoder, config: TrainConfig) -> list[tuple[nn.Module, str, int]]:
+    """What train() fits, in order: (module, stage name, epochs): each greedy stage, then the whole model
+    ("train", or "fine-tune" after greedy stages; left out when fine_tune_epochs is 0)."""
+    greedy = model.greedy_stages()
+    runs = [(s, stage_name(i, len(greedy)), config.epochs) for i, s in enumerate(greedy)]
+    fine = config.epochs if config.fine_tune_epochs is None else config.fine_tune_epochs
+    if not greedy:
+        runs.append((model, "train", config.epochs))
+    elif fine > 0:
+        runs.append((model, "fine-tune", fine))
+    return runs
+
+
 def plan(model: Autoencoder, n_train: int, config: TrainConfig) -> list[tuple[str, int, int]]:
     """The stages train() will run: (name, epochs, steps per epoch). For progress bars."""
     n_fit = len(split_validation(n_train, config.val_fraction, config.seed)[0])
     steps = math.ceil(n_fit / config.batch_size)
-    stages = model.greedy_stages()
-    out = [(stage_name(i, len(stages)), config.epochs, steps) for i in range(len(stages))]
-    fine = config.epochs if config.fine_tune_epochs is None else config.fine_tune_epochs
-    if not stages:
-        out.append(("train", config.epochs, steps))
-    elif fine > 0:
-        out.append(("fine-tune", fine, steps))
-    return out
+    return [(name, epochs, steps) for _, name, epochs in stages(model, config)]
 
 
 def stage_name(i: int, n: int) -> str:
@@ -212,12 +218,7 @@ def train(
         return (should_stop is not None and should_stop()) or (deadline is not None and time.perf_counter() > deadline)
 
     history = History([], device=str(device))
-    stages = model.greedy_stages()
-    runs = [(s, stage_name(i, len(stages)), config.epochs) for i, s in enumerate(stages)]
-    fine = config.epochs if config.fine_tune_epochs is None else config.fine_tune_epochs
-    if not stages or fine > 0:
-        runs.append((model, "fine-tune" if stages else "train", fine if stages else config.epochs))
-    for module, name, epochs in runs:
+    for module, name, epochs in stages(model, config):
         history.stages.append(fit(module, x_fit, x_val, config, epochs, name, on_step, on_epoch, stop))
         if history.stages[-1].cancelled:
             history.cancelled = True
