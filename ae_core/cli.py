@@ -17,15 +17,11 @@ from .training import TrainConfig
 def _train(a) -> int:
     from tqdm import tqdm
 
-    overrides = {"latent_dim": a.latent}
-    if a.hidden:
-        overrides["hidden"] = tuple(int(h) for h in a.hidden.split(","))
-    if a.noise is not None:
-        overrides["noise"] = a.noise
-    if a.beta is not None:
-        overrides["beta"] = a.beta
-    if a.sparsity is not None:
-        overrides["weight"] = a.sparsity
+    from .jobs import JobSpec, parse_hidden
+
+    # The same translation of form fields to config overrides as the Train page's (jobs.JobSpec).
+    overrides = JobSpec(a.kind, latent_dim=a.latent, hidden=parse_hidden(a.hidden) if a.hidden else None,
+                        noise=a.noise, sparsity_weight=a.sparsity, beta=a.beta).overrides()
     cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, max_seconds=a.max_seconds)
     ds = data.load_dataset(a.dataset)
     probe = models.build(a.kind, **{**overrides, "input_shape": ds.sample_shape})

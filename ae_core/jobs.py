@@ -37,10 +37,6 @@ MAX_HIDDEN_LAYERS = 4
 MAX_BATCH = 4096
 KEEP_FINISHED = 100  # finished jobs kept for their owners to read; older ones are forgotten
 
-# Config fields each kind reads; a form field that a kind does not read is not passed to it.
-HIDDEN_KINDS = ("ae", "dae", "stacked", "sdae", "vae", "beta-vae")
-NOISE_KINDS = ("ae", "dae", "stacked", "sdae", "sparse", "conv")
-BETA_KINDS = ("vae", "beta-vae")
 
 
 class Busy(RuntimeError):
@@ -67,19 +63,15 @@ class JobSpec:
     seed: int = 0
 
     def overrides(self) -> dict:
-        """The model-config overrides this spec asks of its kind."""
-        out: dict = {}
-        if self.latent_dim is not None:
-            out["latent_dim"] = int(self.latent_dim)
-        if self.hidden is not None and self.kind in HIDDEN_KINDS:
-            out["hidden"] = tuple(int(h) for h in self.hidden)
-        if self.noise is not None and self.kind in NOISE_KINDS:
-            out["noise"] = self.noise
-        if self.sparsity_weight is not None and self.kind == "sparse":
-            out["weight"] = float(self.sparsity_weight)
-        if self.beta is not None and self.kind in BETA_KINDS:
-            out["beta"] = float(self.beta)
-        return out
+        """The model-config overrides this spec asks of its kind: only fields its config dataclass has
+        (models.Kind.accepts), so a form field that a kind does not read is not passed to it."""
+        ok = models.KINDS[self.kind].accepts() if self.kind in models.KINDS else frozenset()
+        asked = {"latent_dim": None if self.latent_dim is None else int(self.latent_dim),
+                 "hidden": None if self.hidden is None else tuple(int(h) for h in self.hidden),
+                 "noise": self.noise,
+                 "weight": None if self.sparsity_weight is None else float(self.sparsity_weight),
+                 "beta": None if self.beta is None else float(self.beta)}
+        return {k: v for k, v in asked.items() if v is not None and k in ok}
 
     def train_config(self) -> TrainConfig:
         seconds = workflow.APP_LIMITS["seconds"] if self.max_seconds is None else float(self.max_seconds)

@@ -347,12 +347,17 @@ class Kind:
     config: type
     defaults: dict
     summary: str
+    fixed: tuple[str, ...] = ()  # config fields whose kind default is the kind itself (linear: no hidden layers)
+
+    def accepts(self) -> frozenset[str]:
+        """The config fields a user may set for this kind: its dataclass's, less the shape and the fixed ones."""
+        return frozenset(f.name for f in dataclasses.fields(self.config)) - {"input_shape", *self.fixed}
 
 
 KINDS: dict[str, Kind] = {
     "ae": Kind(AE, AEConfig, {}, "MLP autoencoder"),
     "linear": Kind(AE, AEConfig, {"hidden": (), "activation": "linear", "output": "linear"},
-                   "linear autoencoder: spans the PCA subspace"),
+                   "linear autoencoder: spans the PCA subspace", fixed=("hidden", "activation", "output", "noise")),
     "sparse": Kind(SparseAE, SparseConfig, {}, "overcomplete code with a sparsity penalty"),
     "dae": Kind(AE, AEConfig, {"noise": "gaussian:0.5|masking:0.5|salt-pepper:0.2"},
                 "denoising autoencoder: corrupted in, clean out"),

@@ -96,3 +96,17 @@ def test_linear_ae_training_turns_towards_pca(mnist5k):
     train(m, x, TrainConfig(epochs=32, lr=3e-2, batch_size=256, patience=0))
     after = np.degrees(subspace_angles(m.decoder[0].weight.detach().numpy(), pcs))
     assert before.min() > 80 and after.min() < 30, (before, after)
+
+
+def test_what_a_kind_accepts_comes_from_its_config_dataclass():
+    from ae_core import jobs
+
+    takes = {k: models.KINDS[k].accepts() for k in models.KINDS}
+    assert {k for k, a in takes.items() if "hidden" in a} == {"ae", "dae", "stacked", "sdae", "vae", "beta-vae"}
+    assert {k for k, a in takes.items() if "noise" in a} == {"ae", "dae", "stacked", "sdae", "sparse", "conv"}
+    assert {k for k, a in takes.items() if "beta" in a} == {"vae", "beta-vae"}
+    assert all("input_shape" not in a and "latent_dim" in a for a in takes.values())
+    # The Train page's and the CLI's form passes a kind only the fields it reads.
+    spec = jobs.JobSpec("linear", latent_dim=2, hidden=(64,), noise="masking:0.3", beta=2.0)
+    assert spec.overrides() == {"latent_dim": 2}
+    assert jobs.JobSpec("vae", hidden=(64,), noise="masking:0.3", beta=2.0).overrides() == {"hidden": (64,), "beta": 2.0}
