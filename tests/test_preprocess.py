@@ -244,3 +244,14 @@ def test_stroke_width_is_brought_to_mnists():
         # The ink of a ring of width ~2.5 spanning 20 pixels: about 2.5 x its perimeter's share.
         share = float((digit > 0.5).mean())
         assert 0.08 < share < 0.2, (bold, share)
+
+
+def test_threshold_of_a_nearly_flat_float32_image_does_not_raise():
+    # Found by the fuzz test of uploads: values spanning ~2e-6 around 0.5 in float32 made Otsu's 256-bin
+    # histogram fail ("Too many bins for data range") and the upload raise instead of giving a message.
+    from ae_core.images import preprocess
+
+    s = np.full((30, 30), 0.5, np.float32)
+    s[10:20, 10:20] += np.float32(2e-6)
+    t = preprocess._threshold(s, 0.4)
+    assert 0.5 <= t <= 0.5 + 2e-6

@@ -301,7 +301,9 @@ def _polarity(r: np.ndarray, sigma: float) -> bool:
 def _threshold(s: np.ndarray, floor: float) -> float:
     from skimage.filters import threshold_otsu
 
-    cand = s[s > floor]
+    # float64: Otsu's 256-bin histogram of a float32 image whose values span only ~1e-5 has bins narrower
+    # than float32 can tell apart, and numpy refuses it ("Too many bins for data range").
+    cand = s[s > floor].astype(np.float64)
     if cand.size < 2 or float(cand.max() - cand.min()) <= 1e-6:
         return floor
     return max(float(threshold_otsu(cand)), floor)
