@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ae_core import denoise, images, noise, store
+from ae_core import denoise, images, models, noise, store
 from ui import path, state
 from ui.upload import upload_panel
 from ui.widgets import keep, off_manifold_note, require, show_grid, show_image
@@ -19,7 +19,8 @@ NOISE_LABELS = {"masking": "Masking (pixels set to 0)", "gaussian": "Gaussian", 
                 "none": "None (already noisy)"}
 LEVELS = {"masking": ("fraction of pixels zeroed", 0.0, 0.9, 0.5), "gaussian": ("sigma", 0.0, 1.0, 0.5),
           "salt-pepper": ("fraction of pixels hit", 0.0, 0.6, 0.2)}
-PLAIN_KINDS = ("ae", "linear", "stacked", "conv", "vae", "beta-vae", "sparse")
+# "Plain": kinds that are not trained on corrupted input by default (all but dae and sdae), from the zoo itself.
+PLAIN_KINDS = tuple(k for k, kind in models.KINDS.items() if "noise" not in kind.defaults)
 MAX_IMAGES = 8
 THUMB = 112
 
