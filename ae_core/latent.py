@@ -146,7 +146,7 @@ class Projector:
 
 def _knn_mean(z: np.ndarray, z_ref: np.ndarray, emb_ref: np.ndarray, k: int) -> np.ndarray:
     k = max(1, min(k, len(z_ref)))
-    idx = _knn(z, z_ref, k)
+    idx = metrics.knn_indices(z, z_ref, k)
     return emb_ref[idx].mean(1).astype(np.float32)
 
 
@@ -156,10 +156,6 @@ def project_2d(z, method: str = "pca", coords: tuple[int, int] = (0, 1), seed: i
 
 
 # ---------------------------------------------------------------------- neighbours
-
-def _knn(q: np.ndarray, pool: np.ndarray, k: int, exclude=None) -> np.ndarray:
-    return metrics.knn_indices(q, pool, k, exclude)
-
 
 def neighbours(x_query, x_pool, z_query, z_pool, k: int = 8, exclude=None) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest pool items of each query in pixel space (Euclidean on flattened pixels) and in latent space.
@@ -177,8 +173,8 @@ def neighbours(x_query, x_pool, z_query, z_pool, k: int = 8, exclude=None) -> tu
     z_pool = _as_codes(z_pool)
     if len(xq) != len(zq) or len(x_pool) != len(z_pool):
         raise ValueError("queries and pool must have one code per sample")
-    pix = _knn(xq, x_pool, k, exclude)
-    lat = _knn(zq, z_pool, k, exclude)
+    pix = metrics.knn_indices(xq, x_pool, k, exclude)
+    lat = metrics.knn_indices(zq, z_pool, k, exclude)
     return (pix[0], lat[0]) if single else (pix, lat)
 
 
@@ -194,7 +190,7 @@ def neighbour_agreement(points, y, k: int = 8) -> float:
     n = len(points)
     if n < 2:
         raise ValueError("need at least two items")
-    idx = _knn(points, points, k, exclude=np.arange(n))
+    idx = metrics.knn_indices(points, points, k, exclude=np.arange(n))
     y = np.asarray(y)
     return float((y[idx] == y[:, None]).mean())
 

@@ -39,8 +39,7 @@ if not available:
 c1, c2, c3 = st.columns([3, 1, 1])
 # Shown at first: the plain and convolutional AEs trained on this dataset (on mnist-5k: ae-2d, ae-16d, ae-30d
 # and conv), else any model that takes its images.
-own = set(state.trained_on(ds.name))
-default = [n for n, _, _ in state.stored_models(ds.sample_shape, DEFAULT_KINDS) if n in own] or available[:1]
+default = [n for n, _, _ in state.stored_models(ds.sample_shape, DEFAULT_KINDS, ds.name)] or available[:1]
 chosen = list(c1.multiselect("Autoencoders", available, default=default, key="cx_models"))
 n_images = c2.select_slider("Test images", [50, 100, 200, 500, 1000], value=200, key="cx_n")
 n_images = min(n_images, len(ds.x_test))

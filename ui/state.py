@@ -263,11 +263,13 @@ from ae_core import denoise as _denoise  # noqa: E402
 from ae_core import manifold as _manifold  # noqa: E402
 
 
-def stored_models(shape: tuple, kinds: tuple[str, ...] | None = None) -> list[tuple[str, str, str]]:
-    """(name, kind, noise) of each readable stored model taking inputs of `shape`, optionally of these kinds."""
+def stored_models(shape: tuple, kinds: tuple[str, ...] | None = None,
+                  dataset: str | None = None) -> list[tuple[str, str, str]]:
+    """(name, kind, noise) of each readable stored model taking inputs of `shape`, optionally of these kinds
+    and trained on this dataset (by its model card)."""
     out = []
     for info in store.list_models(models_root()):
-        if info.error or (kinds is not None and info.kind not in kinds):
+        if info.error or (kinds is not None and info.kind not in kinds) or (dataset is not None and info.dataset != dataset):
             continue
         try:
             cfg = store.read_meta(info.name, models_root())["config"]
@@ -276,11 +278,6 @@ def stored_models(shape: tuple, kinds: tuple[str, ...] | None = None) -> list[tu
         except (store.CheckpointError, TypeError, ValueError):
             continue
     return out
-
-
-def trained_on(dataset_name: str) -> list[str]:
-    """Names of the readable stored models whose card says they were trained on this dataset."""
-    return [m.name for m in store.list_models(models_root()) if not m.error and m.dataset == dataset_name]
 
 
 def _models(keys: tuple) -> dict:
