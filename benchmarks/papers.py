@@ -114,7 +114,7 @@ def markdown(result: dict) -> str:
              "## Reconstruction, 30-D code: squared error per test image (sum over 784 pixels in [0, 1])", "",
              "| row | model | this project, unclipped | clipped to [0, 1] | paper (full MNIST) |", "|---|---|---|---|---|"]
     for r in result["recon"]:
-        p = PAPERS.get((r["row"].replace("conv ", ""), "sse")) if r["row"] != "conv AE-30" else None
+        p = PAPERS.get((r["row"], "sse"))  # no published figure for the conv AE
         lines.append(f"| {r['row']} | `{r['model']}` | {_fmt(r['sse'], 2)} | {_fmt(r['sse_clipped'], 2)} | "
                      f"{_fmt(p[0], 2) if p else '—'} |")
     ae = [r for r in result["recon"] if r["row"] == "AE-30"]
