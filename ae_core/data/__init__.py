@@ -382,6 +382,8 @@ def load_image_folder(root: str | Path, size: int = 28, name: str | None = None)
 
 # ---------------------------------------------------------------- the registry
 
+from . import variants  # noqa: E402  (mnist-rot, mnist-bg-rand: it imports this module lazily)
+
 @dataclasses.dataclass(frozen=True)
 class Entry:
     """One registered dataset: how to load it and what it offers, so no page keeps its own list."""
@@ -399,6 +401,9 @@ ENTRIES: dict[str, Entry] = {
     "kmnist": Entry(lambda: _torchvision("kmnist"), True, "torchvision download"),
     "swiss-roll": Entry(_swiss_roll, False, "generated (scikit-learn)"),
     "s-curve": Entry(_s_curve, False, "generated (scikit-learn)"),
+    # Larochelle et al. (2007)'s harder digits, generated from full MNIST (ae_core/data/variants.py).
+    "mnist-rot": Entry(lambda: variants.mnist_rot(), True, "generated from full MNIST: rotated digits"),
+    "mnist-bg-rand": Entry(lambda: variants.mnist_bg_rand(), True, "generated from full MNIST: random backgrounds"),
 }
 REGISTRY: dict[str, Callable[[], Dataset]] = {k: e.load for k, e in ENTRIES.items()}
 EMBEDDED = ("mnist-5k", "digits", "swiss-roll", "s-curve")
