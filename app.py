@@ -1,7 +1,7 @@
 """Manifold Lab: navigation and the shared sidebar only; each page lives in pages/."""
 import streamlit as st
 
-from ui.state import sidebar
+from ui.sidebar import sidebar
 from ui.widgets import prefetch_plotly
 
 st.set_page_config(page_title="Manifold Lab", page_icon=":material/blur_circular:", layout="wide")

@@ -8,8 +8,9 @@ Owns the maths behind the Denoise page:
 * `denoise_with(model, x)`, `denoise_all`, and `compare(models, x_clean, noise_spec, seed)`;
 * `prepare_upload(s)`: bytes of (possibly noisy) pictures -> arrays the dataset's models take;
 * `first_layer_filters` (each scaled to [0, 1] for display), `filter_locality` (a number for
-  "more noise gives more stroke-like filters"), `train_filter_daes` (two tiny DAEs at two noise levels);
-* `latent_arrows` / `code_shift`: codes of noisy images against the codes of their clean versions.
+  "more noise gives more stroke-like filters") (the two tiny DAEs it compares are workflow.filter_daes);
+* `latent_arrows` / `code_shift` / `noisy_code_arrows`: codes of noisy images against the codes of
+  their clean versions.
 
 Arrays are float32 images (N, C, H, W) in [0, 1]. Never imports streamlit.
 """
@@ -24,7 +25,7 @@ from skimage.metrics import structural_similarity
 from skimage.restoration import denoise_nl_means
 from sklearn.decomposition import PCA
 
-from . import evaluate, images, models, noise, training
+from . import evaluate, images, models, noise
 
 # Stated grid for non-local means' filtering strength h (pixel units, images in [0, 1]).
 NLM_H_GRID: tuple[float, ...] = (0.04, 0.08, 0.12, 0.18, 0.25, 0.35, 0.5)
@@ -237,27 +238,6 @@ def untrained_locality(model, top: float = 0.1, seed: int = 1) -> float:
     return filter_locality(fresh, top)
 
 
-def train_filter_daes(x_train: np.ndarray, levels: Sequence[float] = (0.1, 0.5), noise_kind: str = "masking",
-                      hidden: int = 64, epochs: int = 8, n_train: int = 2000, seed: int = 0,
-                      max_seconds: float = 60.0) -> dict[float, object]:
-    """Tiny denoising AEs, one per noise level, all with the same data, seed and architecture.
-
-    The architecture is Vincent et al.'s (2008, 2010): one hidden layer of `hidden` sigmoid units, sigmoid
-    output, cross-entropy loss, input corrupted while training. In the model zoo that is the `sparse`
-    kind with its sparsity weight set to 0. Only the noise level differs between the models, so
-    differences in their first-layer filters come from it.
-    """
-    x = np.asarray(x_train[:n_train], dtype=np.float32)
-    out = {}
-    for level in levels:
-        m = models.build("sparse", seed=seed, input_shape=tuple(x.shape[1:]), latent_dim=hidden, weight=0.0,
-                         recon_loss="bce", noise=f"{noise_kind}:{level:g}")
-        training.train(m, x, training.TrainConfig(epochs=epochs, batch_size=32, lr=3e-3, seed=seed, patience=0,
-                                                  max_seconds=max_seconds, device="cpu"))
-        out[float(level)] = m.eval()
-    return out
-
-
 # ---------------------------------------------------------------- latent space
 
 
@@ -287,3 +267,13 @@ def code_shift(model, x_clean: np.ndarray, x_noisy: np.ndarray) -> float:
     zc, zn = evaluate.encode(model, x_clean).astype(np.float64), evaluate.encode(model, x_noisy).astype(np.float64)
     spread = np.sqrt(((zc - zc.mean(0)) ** 2).sum(1).mean())
     return float(np.linalg.norm(zn - zc, axis=1).mean() / max(spread, 1e-12))
+
+
+def noisy_code_arrows(model, x_clean: np.ndarray, labels: np.ndarray, noise_spec: str, seed: int = 0) -> dict:
+    """latent_arrows of x_clean and its corrupted copy (`noise_spec`, seeded), with "shift" (code_shift)
+    and "labels"."""
+    noisy = noise.corrupt(x_clean, noise_spec, seed)
+    out = latent_arrows(model, x_clean, noisy)
+    out["shift"] = code_shift(model, x_clean, noisy)
+    out["labels"] = labels
+    return out

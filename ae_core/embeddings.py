@@ -16,8 +16,8 @@ they take seconds on two cores) and map other points with their out-of-sample `.
 t-SNE has no out-of-sample map: it embeds the training prefix and the test points together
 (labels unused), and its result says so in `note`.
 
-Also here: PCA's held-out error against latent dimension next to the stored autoencoders'
-(`error_vs_dimension`), the principal angles between a linear autoencoder's decoder subspace
+Also here: PCA's held-out error against latent dimension (`pca_error_curve`; the stored
+autoencoders beside it are workflow.error_vs_dimension's), the principal angles between a linear autoencoder's decoder subspace
 and PCA's (`principal_angles`), and the swiss-roll / S-curve comparison with a measured
 "unrolling" score (`unrolling_comparison`).
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy.linalg import subspace_angles
@@ -36,7 +35,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE, Isomap, LocallyLinearEmbedding
 
 from . import data as data_mod
-from . import evaluate, metrics, store
+from . import evaluate, metrics
 
 METHODS = ("PCA", "Isomap", "LLE", "t-SNE")
 NONLINEAR = ("Isomap", "LLE", "t-SNE")
@@ -243,38 +242,6 @@ def pca_error_curve(x_train: np.ndarray, x_test: np.ndarray, dims) -> list[tuple
     return out
 
 
-def error_vs_dimension(dataset: data_mod.Dataset | str, dims=DEFAULT_DIMS, models_root: str | Path | None = None) -> dict:
-    """PCA's held-out error per dimension and each stored model trained on this dataset.
-
-    Returns {"pca": [(dim, sse)], "models": [{name, kind, latent_dim, sse, pca_sse, source}]} where source
-    is "model card" (measured on the test split at training time) or "recomputed" (the card had no
-    test metrics). PCA is also evaluated at every model's latent dimension (capped at the number of
-    features), so each point has its PCA counterpart on the curve.
-    """
-    ds = data_mod.load_dataset(dataset) if isinstance(dataset, str) else dataset
-    rows = []
-    for info in store.list_models(models_root):
-        if info.error or info.dataset != ds.name:
-            continue
-        sse = info.metrics.get("test", {}).get("sse")
-        source = "model card"
-        if sse is None:
-            try:
-                model, _ = store.load(info.name, models_root)
-            except store.CheckpointError:
-                continue
-            if tuple(model.input_shape) != ds.sample_shape:
-                continue
-            sse, source = evaluate.model_metrics(model, ds.x_test)["sse"], "recomputed"
-        rows.append({"name": info.name, "kind": info.kind, "latent_dim": info.latent_dim, "sse": float(sse),
-                     "source": source})
-    curve = pca_error_curve(ds.x_train, ds.x_test, set(dims) | {r["latent_dim"] for r in rows})
-    at = dict(curve)
-    for r in rows:
-        r["pca_sse"] = at[min(r["latent_dim"], ds.n_features)]
-    return {"pca": curve, "models": rows}
-
-
 def decoder_basis(model) -> np.ndarray:
     """(n_features, latent_dim): the directions decode(e_i) - decode(0); for an affine decoder they span its image."""
     eye = np.eye(model.latent_dim, dtype=np.float32)
@@ -313,22 +280,12 @@ def unrolling_score(z: np.ndarray, t: np.ndarray, n_angles: int = 180) -> float:
     return float(np.abs(rho).max())
 
 
-def quick_ae(ds: data_mod.Dataset, seconds: float = 2.0, hidden=(64, 64), seed: int = 0):
-    """A small 2-D autoencoder on a point cloud, trained for about `seconds`: (model, train seconds)."""
-    from .training import TrainConfig, train
-    from .models import build
-
-    model = build("ae", seed=seed, input_shape=ds.sample_shape, latent_dim=2, hidden=hidden)
-    cfg = TrainConfig(epochs=200, batch_size=64, lr=3e-3, seed=seed, patience=0, max_seconds=seconds)
-    hist = train(model, ds.x_train, cfg)
-    return model, hist.seconds
-
-
-def unrolling_comparison(dataset: str = "swiss-roll", ae_seconds: float = 2.0, n_neighbors: int = 10,
-                         seed: int = 0, ae_model=None) -> list[dict]:
-    """PCA, Isomap, LLE and a small AE on a synthetic manifold, each fitted on the training split and
-    applied to the test split. Per method: method, embedding (test, 2-D), t (test), unrolling
-    (see unrolling_score), trust (k = 5), fit_seconds.
+def unrolling_comparison(dataset: str, ae_model, ae_seconds: float | None = None, n_neighbors: int = 10,
+                         seed: int = 0) -> list[dict]:
+    """PCA, Isomap, LLE and a given (already trained) 2-D AE on a synthetic manifold, each fitted on the
+    training split and applied to the test split. Per method: method, embedding (test, 2-D), t (test),
+    unrolling (see unrolling_score), trust (k = 5), fit_seconds (the AE's: `ae_seconds`).
+    workflow.unrolling trains the AE and calls this.
     """
     ds = data_mod.load_dataset(dataset)
     if ds.t_test is None:
@@ -337,11 +294,7 @@ def unrolling_comparison(dataset: str = "swiss-roll", ae_seconds: float = 2.0, n
     for m in ("PCA", "Isomap", "LLE"):
         emb = Embedder2D(m, n_fit=len(ds.x_train), n_neighbors=n_neighbors, seed=seed).fit(ds.x_train)
         out.append((m, emb.transform(ds.x_test), emb.fit_seconds_))
-    if ae_model is None:
-        ae_model, secs = quick_ae(ds, ae_seconds, seed=seed)
-    else:
-        secs = None
-    out.append(("AE", evaluate.encode(ae_model, ds.x_test), secs))
+    out.append(("AE", evaluate.encode(ae_model, ds.x_test), ae_seconds))
     return [{"method": m, "embedding": z, "t": ds.t_test, "unrolling": unrolling_score(z, ds.t_test),
              "trust": metrics.trustworthiness(ds.x_test, z, TRUST_K), "fit_seconds": s}
             for m, z, s in out]

@@ -196,3 +196,12 @@ def name_factors(model, z_base, stats, n_steps: int = 9, dims=None, span: float 
         r = finite[best] if best else float("nan")
         out.append(FactorName(d, best, r, label_for(d, best, r, threshold), rs, float(change[k])))
     return out
+
+
+def name_model_factors(model, z_test: np.ndarray, stats, max_dims: int = 16, n_bases: int = 8,
+                       seed: int = 0) -> list[FactorName]:
+    """name_factors of the `max_dims` most important coordinates, swept around `n_bases` test codes
+    drawn at random (seeded) from z_test."""
+    rng = np.random.default_rng(seed)
+    bases = z_test[rng.choice(len(z_test), min(n_bases, len(z_test)), replace=False)]
+    return name_factors(model, bases, stats, dims=stats.order[:max_dims])

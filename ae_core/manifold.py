@@ -173,3 +173,20 @@ class OffManifoldDetector:
 def fit_detector(model, x_train: np.ndarray, meta: dict | None = None, percentile: float = 99.0) -> OffManifoldDetector:
     """An OffManifoldDetector fitted on the model's own held-out slice of the training split."""
     return OffManifoldDetector(percentile).fit(model, heldout_slice(x_train, meta))
+
+
+def error_comparison(detector: OffManifoldDetector, x_test: np.ndarray, test_label: str, n: int = 500,
+                     seed: int = 0) -> dict:
+    """Per-image reconstruction errors of the first n test images, of n uniform-noise images and of n
+    images of another dataset (`other_dataset`), with the detector's threshold and held-out scores."""
+    shape = tuple(x_test.shape[1:])
+    other_name, other = other_dataset(shape, n, seed=seed)
+    return {
+        "threshold": detector.threshold_,
+        "heldout": detector.heldout_scores_,
+        "scores": {
+            f"{test_label} test images": detector.score(x_test[:n]),
+            "uniform random pixels": detector.score(uniform_images(n, shape, seed)),
+            other_name: detector.score(other),
+        },
+    }

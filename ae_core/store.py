@@ -437,6 +437,15 @@ class ModelInfo:
     dataset: str = ""
     metrics: dict = dataclasses.field(default_factory=dict)
     error: str = ""  # non-empty: listed so a person sees it, but it cannot be loaded
+    input_shape: tuple = ()  # () when config.json's input_shape is not a list of sizes
+    noise: str = "none"
+
+
+def _shape(cfg: dict) -> tuple:
+    try:
+        return tuple(int(s) for s in cfg.get("input_shape", ()))
+    except (TypeError, ValueError, OverflowError):
+        return ()
 
 
 def list_models(root: str | Path | None = None) -> list[ModelInfo]:
@@ -461,14 +470,25 @@ def list_models(root: str | Path | None = None) -> list[ModelInfo]:
             continue
         try:
             meta = read_meta(p.name, root)
-            out.append(ModelInfo(p.name, meta["kind"], int(meta["config"].get("latent_dim", 0)),
-                                 str(meta.get("dataset", {}).get("name", "")), meta.get("metrics", {})))
+            cfg = meta["config"]
+            out.append(ModelInfo(p.name, meta["kind"], int(cfg.get("latent_dim", 0)),
+                                 str(meta.get("dataset", {}).get("name", "")), meta.get("metrics", {}),
+                                 input_shape=_shape(cfg), noise=str(cfg.get("noise", "none"))))
         except CheckpointError as e:
             if p.exists() or p.is_symlink():  # else it was deleted meanwhile: not a model any more
                 out.append(ModelInfo(p.name, error=str(e)))
         except (ValueError, TypeError, OverflowError) as e:  # e.g. a latent_dim of NaN or 1e400
             out.append(ModelInfo(p.name, error=f"{p.name}: config.json has a bad value ({e})."))
     return out
+
+
+def stored_models(root: str | Path | None = None, shape: tuple | None = None, kinds: tuple[str, ...] | None = None,
+                  dataset: str | None = None) -> list[ModelInfo]:
+    """The readable stored models taking inputs of `shape`, optionally of these kinds and trained on
+    this dataset (by its model card)."""
+    return [m for m in list_models(root)
+            if not m.error and (shape is None or m.input_shape == tuple(shape))
+            and (kinds is None or m.kind in kinds) and (dataset is None or m.dataset == dataset)]
 
 
 def delete(name: str, root: str | Path | None = None) -> None:

@@ -1,12 +1,18 @@
 """End-to-end recipes shared by the CLI, the app and the benchmarks: train on a dataset, measure
 on its held-out split, save with a model card; and the list of shipped models that
 `python -m ae_core pretrain` rebuilds.
+
+Also every other recipe that trains or walks the store, so that the analysis modules stay arrays
+in, arrays out: the small AE of the swiss-roll panel (`quick_ae`, `unrolling`), the two tiny DAEs of
+the filters panel (`filter_daes`), and PCA's error curve beside the stored models' (`error_vs_dimension`).
 """
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from . import data as data_mod
 from . import evaluate, models, store
@@ -27,7 +33,8 @@ class TrainResult:
     def meta(self) -> dict:
         return {
             "dataset": {"name": self.dataset.name, "split": self.dataset.split_info(),
-                        "sample_shape": list(self.dataset.sample_shape)},
+                        "sample_shape": list(self.dataset.sample_shape),
+                        **({"origin": dict(self.dataset.origin)} if self.dataset.origin else {})},
             "metrics": self.metrics,
             "history": self.history.to_dict(),
             "train_config": dataclasses.asdict(self.train_config),
@@ -154,3 +161,77 @@ def pretrain(root: str | Path | None = None, names: list[str] | None = None, dat
             f"  psnr {t['psnr']:.2f} dB  {result.history.seconds:.0f}s")
         out.append(path)
     return out
+
+
+# ---------------------------------------------------------------- recipes behind analysis panels
+
+
+def quick_ae(ds: data_mod.Dataset, seconds: float = 2.0, hidden=(64, 64), seed: int = 0):
+    """A small 2-D autoencoder on a point cloud, trained for about `seconds`: (model, train seconds)."""
+    model = models.build("ae", seed=seed, input_shape=ds.sample_shape, latent_dim=2, hidden=hidden)
+    cfg = TrainConfig(epochs=200, batch_size=64, lr=3e-3, seed=seed, patience=0, max_seconds=seconds)
+    hist = train(model, ds.x_train, cfg)
+    return model, hist.seconds
+
+
+def unrolling(dataset: str = "swiss-roll", ae_seconds: float = 2.0, n_neighbors: int = 10, seed: int = 0) -> list[dict]:
+    """embeddings.unrolling_comparison with a quick_ae trained for about `ae_seconds` on the dataset."""
+    from . import embeddings  # scikit-learn's manifold learners: only for this recipe, not for every training
+
+    model, secs = quick_ae(data_mod.load_dataset(dataset), ae_seconds, seed=seed)
+    return embeddings.unrolling_comparison(dataset, model, secs, n_neighbors=n_neighbors, seed=seed)
+
+
+def filter_daes(x_train: np.ndarray, levels=(0.1, 0.5), noise_kind: str = "masking", hidden: int = 64,
+                epochs: int = 8, n_train: int = 2000, seed: int = 0, max_seconds: float = 60.0) -> dict[float, object]:
+    """Tiny denoising AEs, one per noise level, all with the same data, seed and architecture.
+
+    The architecture is Vincent et al.'s (2008, 2010): one hidden layer of `hidden` sigmoid units, sigmoid
+    output, cross-entropy loss, input corrupted while training. In the model zoo that is the `sparse`
+    kind with its sparsity weight set to 0. Only the noise level differs between the models, so
+    differences in their first-layer filters come from it.
+    """
+    x = np.asarray(x_train[:n_train], dtype=np.float32)
+    out = {}
+    for level in levels:
+        m = models.build("sparse", seed=seed, input_shape=tuple(x.shape[1:]), latent_dim=hidden, weight=0.0,
+                         recon_loss="bce", noise=f"{noise_kind}:{level:g}")
+        train(m, x, TrainConfig(epochs=epochs, batch_size=32, lr=3e-3, seed=seed, patience=0,
+                                max_seconds=max_seconds, device="cpu"))
+        out[float(level)] = m.eval()
+    return out
+
+
+def error_vs_dimension(dataset: data_mod.Dataset | str, dims=None, models_root: str | Path | None = None) -> dict:
+    """PCA's held-out error per dimension and each stored model trained on this dataset.
+
+    Returns {"pca": [(dim, sse)], "models": [{name, kind, latent_dim, sse, pca_sse, source}]} where source
+    is "model card" (measured on the test split at training time) or "recomputed" (the card had no
+    test metrics). PCA is also evaluated at every model's latent dimension (capped at the number of
+    features), so each point has its PCA counterpart on the curve.
+    """
+    from . import embeddings
+
+    dims = embeddings.DEFAULT_DIMS if dims is None else dims
+    ds = data_mod.load_dataset(dataset) if isinstance(dataset, str) else dataset
+    rows = []
+    for info in store.list_models(models_root):
+        if info.error or info.dataset != ds.name:
+            continue
+        sse = info.metrics.get("test", {}).get("sse")
+        source = "model card"
+        if sse is None:
+            try:
+                model, _ = store.load(info.name, models_root)
+            except store.CheckpointError:
+                continue
+            if tuple(model.input_shape) != ds.sample_shape:
+                continue
+            sse, source = evaluate.model_metrics(model, ds.x_test)["sse"], "recomputed"
+        rows.append({"name": info.name, "kind": info.kind, "latent_dim": info.latent_dim, "sse": float(sse),
+                     "source": source})
+    curve = embeddings.pca_error_curve(ds.x_train, ds.x_test, set(dims) | {r["latent_dim"] for r in rows})
+    at = dict(curve)
+    for r in rows:
+        r["pca_sse"] = at[min(r["latent_dim"], ds.n_features)]
+    return {"pca": curve, "models": rows}

@@ -1,7 +1,7 @@
 """Compression page: an autoencoder as an image codec against JPEG and WebP, bytes per image vs
 PSNR / SSIM on held-out images, the crossover point, and example images at matched sizes.
 
-Widgets and figures only: the maths is ae_core.compress; the cached calls are in ui/state.py.
+Widgets and figures only: the maths is ae_core.compress; the cached calls are in ui/cache.py.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import compress, denoise, store
-from ui import path, state
+from ui import cache, path
 from ui.widgets import lazy_tabs, require, show_image
 
 DEFAULT_KINDS = ("ae", "conv")
@@ -31,7 +31,7 @@ st.markdown(
 
 sel = require("compare codecs", model=False, grey=True)
 ds = sel.dataset
-available = [n for n, _, _ in state.stored_models(ds.sample_shape)]
+available = [n for n, _, _ in cache.stored_models(ds.sample_shape)]
 if not available:
     st.warning(f"No stored model takes {ds.name}'s images; train one on the Train page to compare it with JPEG.")
     st.stop()
@@ -39,7 +39,7 @@ if not available:
 c1, c2, c3 = st.columns([3, 1, 1])
 # Shown at first: the plain and convolutional AEs trained on this dataset (on mnist-5k: ae-2d, ae-16d, ae-30d
 # and conv), else any model that takes its images.
-default = [n for n, _, _ in state.stored_models(ds.sample_shape, DEFAULT_KINDS, ds.name)] or available[:1]
+default = [n for n, _, _ in cache.stored_models(ds.sample_shape, DEFAULT_KINDS, ds.name)] or available[:1]
 chosen = list(c1.multiselect("Autoencoders", available, default=default, key="cx_models"))
 n_images = c2.select_slider("Test images", [50, 100, 200, 500, 1000], value=200, key="cx_n")
 n_images = min(n_images, len(ds.x_test))
@@ -47,7 +47,7 @@ axis = c3.radio("Bytes", ["file", "payload"], key="cx_bytes",
                 help="file: the whole file. payload: the file minus the header every file of that setting shares.")
 for name in list(chosen):
     try:
-        state.get_model(name)
+        cache.get_model(name)
     except store.CheckpointError as e:
         st.error(f"`{name}` cannot be loaded and is left out: {e}")
         chosen.remove(name)
@@ -55,7 +55,7 @@ if not chosen:
     st.info("Pick at least one autoencoder.")
     st.stop()
 bytes_key = f"bytes_{axis}"
-rows = state.rate_distortion(tuple(state.model_key(n) for n in chosen), ds.name, n_images)
+rows = cache.rate_distortion(tuple(cache.model_key(n) for n in chosen), ds.name, n_images)
 
 # ---------------------------------------------------------------- curves
 st.subheader("Rate–distortion")
@@ -126,7 +126,7 @@ ex_model = e1.selectbox("Autoencoder", chosen, index=chosen.index("ae-30d") if "
 bits = e2.select_slider("Bits per coordinate", [2, 4, 8, 16], value=8, key="cx_bits")
 match_on = e3.radio("Match JPEG / WebP on", ["file", "payload"], horizontal=True, key="cx_match")
 idx = tuple(range(4))
-ex = state.matched_examples(state.model_key(ex_model), ds.name, idx, bits, match_on)
+ex = cache.matched_examples(cache.model_key(ex_model), ds.name, idx, bits, match_on)
 ae_img, ae_b, ae_set = ex["ae"]
 cols_spec = [("AE", ae_img, f"{ex_model}, {ae_set}: {ae_b} bytes")]
 for codec in ("JPEG", "WebP"):

@@ -2,7 +2,7 @@
 first-layer filters per noise level, and arrows from noisy codes to clean codes in latent space.
 
 Widgets and figures only: the maths is ae_core.denoise (and ae_core.manifold for the off-manifold
-flag); the cached calls are in ui/state.py.
+flag); the cached calls are in ui/cache.py.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import denoise, images, models, noise, store
-from ui import path, state
+from ui import cache, path
 from ui.upload import upload_panel
 from ui.widgets import keep, off_manifold_note, require, show_grid, show_image
 
@@ -37,7 +37,7 @@ sel = require("denoise images", model=False, grey=True)
 ds = sel.dataset
 
 # ---------------------------------------------------------------- models
-stored = state.stored_models(ds.sample_shape)
+stored = cache.stored_models(ds.sample_shape)
 by_kind = {}
 for name, kind, _ in stored:
     by_kind.setdefault(kind, []).append(name)
@@ -66,7 +66,7 @@ with st.expander("Models compared", expanded=False):
         picks[label] = col.selectbox(label, names, index=names.index(d), key=f"dn_model_{label}")
 for lbl, name in list(picks.items()):
     try:
-        state.get_model(name)
+        cache.get_model(name)
     except store.CheckpointError as e:
         st.error(f"{lbl} `{name}` cannot be loaded, so its column is skipped: {e}")
         del picks[lbl]
@@ -76,7 +76,7 @@ if not picks:
 missing = [m for m in ("Plain AE", "DAE", "SDAE") if m not in picks]
 if missing:
     st.caption(f"Not shown (no stored model): {', '.join(missing)}.")
-keys = tuple(state.model_key(n) for n in picks.values())
+keys = tuple(cache.model_key(n) for n in picks.values())
 label_of = {n: f"{lbl} ({n})" for lbl, n in picks.items()}
 
 # ---------------------------------------------------------------- noise
@@ -138,7 +138,7 @@ if source == "Test images":
         st.warning(f"Showing the first {MAX_IMAGES} images.")
         idx = idx[:MAX_IMAGES]
 
-    comp = state.denoise_comparison(keys, ds.name, idx, spec, seed, with_nlm)
+    comp = cache.denoise_comparison(keys, ds.name, idx, spec, seed, with_nlm)
     methods = [k for k in comp.outputs if k != "noisy"]
     heads = st.columns(len(methods) + 2)
     for col, h in zip(heads, ["Noisy input", *map(_method_label, methods), "Clean"]):
@@ -155,7 +155,7 @@ if source == "Test images":
                "Download buttons give 4x-enlarged PNGs.")
 
     st.markdown(f"**Measured over the first 200 test images** (noise `{spec}`, seed {seed})")
-    big = state.denoise_comparison(keys, ds.name, tuple(range(min(200, len(ds.x_test)))), spec, seed, with_nlm)
+    big = cache.denoise_comparison(keys, ds.name, tuple(range(min(200, len(ds.x_test)))), spec, seed, with_nlm)
     rows = [{"method": "noisy input" if r["method"] == "noisy" else _method_label(r["method"]),
              "mean PSNR (dB)": round(r["psnr"], 2), "mean SSIM": round(r["ssim"], 3),
              "beats the noisy input on": f"{np.mean(big.psnr[r['method']] > big.psnr['noisy']):.0%} of images"}
@@ -175,8 +175,8 @@ else:
         names = [n for n, _ in ups]
         x_in = np.stack([x for _, x in ups])
         x_noisy = noise.corrupt(x_in, spec, seed) if spec != "none" else x_in
-        nlm = state.nl_means(ds.name, spec if spec != "none" else "gaussian:0.3", seed) if with_nlm else None
-        outs = denoise.denoise_all({n: state.get_model(n)[0] for n in picks.values()}, x_noisy, nlm=nlm)
+        nlm = cache.nl_means(ds.name, spec if spec != "none" else "gaussian:0.3", seed) if with_nlm else None
+        outs = denoise.denoise_all({n: cache.get_model(n)[0] for n in picks.values()}, x_noisy, nlm=nlm)
         known = spec != "none"
         methods = list(outs)
         heads = st.columns(len(methods) + 1 + known)
@@ -217,7 +217,7 @@ def filters_section() -> None:
     )
     fcols = st.columns(max(1, len(picks)))
     for col, (lbl, name) in zip(fcols, picks.items()):
-        m, _ = state.get_model(name)
+        m, _ = cache.get_model(name)
         with col:
             show_grid(denoise.first_layer_filters(m, 30), ncols=5, scale=2,
                       caption=f"{lbl} ({name}): locality {denoise.filter_locality(m):.3f} "
@@ -233,7 +233,7 @@ def filters_section() -> None:
         pair = sorted(stored_pair, key=lambda t: noise.NoiseSpec.parse(t[1]).parts[0][1])[:: max(1, len(stored_pair) - 1)]
         tcols = st.columns(2)
         for col, (n, nz) in zip(tcols, pair):
-            m, _ = state.get_model(n)
+            m, _ = cache.get_model(n)
             with col:
                 show_grid(denoise.first_layer_filters(m, 30), 5, 2,
                           caption=f"{n} (noise {nz}): locality {denoise.filter_locality(m):.3f} "
@@ -245,7 +245,7 @@ def filters_section() -> None:
         if st.button("Train the two tiny DAEs", key="dn_train_tiny"):
             st.session_state["dn_tiny"] = True
         if st.session_state.get("dn_tiny"):
-            tiny = state.filter_daes(ds.name)
+            tiny = cache.filter_daes(ds.name)
             tcols = st.columns(len(tiny))
             loc = {}
             for col, (lvl, m) in zip(tcols, tiny.items()):
@@ -278,7 +278,7 @@ def arrows_section() -> None:
     st.session_state.setdefault("dn_arrow_n", 40)
     n_arrows = lc2.slider("Test images", 20, 50, step=5, key="dn_arrow_n")
     arrow_spec = spec if spec != "none" else "masking:0.5"
-    arr = state.latent_arrows(state.model_key(arrow_model), ds.name, arrow_spec, n_arrows, seed)
+    arr = cache.latent_arrows(cache.model_key(arrow_model), ds.name, arrow_spec, n_arrows, seed)
     zc, zn = arr["clean"], arr["noisy"]
     fig = go.Figure()
     for a, b in zip(zn, zc):
@@ -294,7 +294,7 @@ def arrows_section() -> None:
                       yaxis_title="axis 2",
                       legend=dict(orientation="h", y=1.08))
     st.plotly_chart(fig, key="dn_arrows")
-    others = {n: state.latent_arrows(state.model_key(n), ds.name, arrow_spec, n_arrows, seed)["shift"]
+    others = {n: cache.latent_arrows(cache.model_key(n), ds.name, arrow_spec, n_arrows, seed)["shift"]
               for n in picks.values()}
     st.markdown(
         "Each grey arrow goes from a noisy image's code (×) to its clean image's code (•). Measured in the full latent "

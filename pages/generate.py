@@ -4,7 +4,7 @@ and each coordinate named by the image factor it tracks.
 Shows DESIGN.md's "disentangled, dominant factors" idea: coordinates are ranked by how much the
 data uses them (code variance, or KL for VAEs), and each is named after the measured factor
 (size, slant, stroke width, ...) that follows it best when it is swept, with the Pearson r.
-Maths in ae_core.latent / ae_core.factors; caches in ui.state.
+Maths in ae_core.latent / ae_core.factors; caches in ui.cache.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from ae_core import evaluate, factors, latent
-from ui import path, state
+from ui import cache, path
 from ui.widgets import require, show_grid, show_image
 
 MAX_SLIDERS = 16
@@ -31,8 +31,8 @@ sel = require("generate images")
 ds, model = sel.dataset, sel.model
 
 D = model.latent_dim
-stats = state.latent_stats(sel.key, ds.name)
-named = {n.dim: n for n in state.factor_names(sel.key, ds.name, MAX_SLIDERS)}
+stats = cache.latent_stats(sel.key, ds.name)
+named = {n.dim: n for n in cache.factor_names(sel.key, ds.name, MAX_SLIDERS)}
 shown = [int(d) for d in stats.order[:MAX_SLIDERS]]
 std = np.maximum(stats.std, 1e-3)  # a dead coordinate still needs a slider range
 lo, hi = stats.mean - SPREAD * std, stats.mean + SPREAD * std
@@ -117,7 +117,7 @@ sliders_and_image()
 st.subheader("Traversals")
 idx = st.number_input("Hold the other coordinates at the code of test image #", 0, len(ds.x_test) - 1, 0,
                       key="gen_trav_idx")
-z0 = state.encoded(sel.key, ds.name, "test")[int(idx)]
+z0 = cache.encoded(sel.key, ds.name, "test")[int(idx)]
 offs = np.linspace(-TRAV_SPAN, TRAV_SPAN, TRAV_STEPS, dtype=np.float32)
 rows = factors.traversal_grid(model, z0, shown, z0[shown][:, None] + offs[None] * std[shown][:, None])
 t1, t2 = st.columns([1, 5])

@@ -4,7 +4,7 @@ Shows two ideas of DESIGN.md. "An autoencoder learns a manifold": a scatter of t
 split; click a point to see its image and reconstruction, click anywhere (or type a position)
 to see what the decoder makes there. "Pixel neighbours are not semantic neighbours": nearest
 neighbours and interpolation of a picked image, in pixel space vs in latent space, with the
-label agreement measured over the whole test split. Maths in ae_core.latent; caches in ui.state.
+label agreement measured over the whole test split. Maths in ae_core.latent; caches in ui.cache.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import evaluate, latent
-from ui import path, state
+from ui import cache, path
 from ui.upload import upload_panel
 from ui.widgets import plotly_points, require, robust_range, show_grid, show_image
 
@@ -37,7 +37,7 @@ ds, model = sel.dataset, sel.model
 
 D = model.latent_dim
 y_test, n_test = ds.y_test, len(ds.x_test)
-z_test = state.encoded(sel.key, ds.name, "test")
+z_test = cache.encoded(sel.key, ds.name, "test")
 names = list(ds.class_names)
 
 
@@ -49,7 +49,7 @@ def _cls(y) -> str:
 opt = st.columns([3, 1, 1, 2])
 method, coords = "pca", (0, 1)
 if D > 2:
-    stats = state.latent_stats(sel.key, ds.name)
+    stats = cache.latent_stats(sel.key, ds.name)
     choice = opt[0].radio("Map of the latent space", ["PCA", "Two coordinates", "t-SNE"], horizontal=True,
                           key="ls_method", help=f"The codes are {D}-dimensional; pick how to draw them flat.")
     method = {"PCA": "pca", "Two coordinates": "coords", "t-SNE": "tsne"}[choice]
@@ -67,9 +67,9 @@ with_train = opt[3].checkbox("Add the training split", key="ls_train",
 if method == "tsne":
     n_pts = n_test + (len(ds.x_train) if with_train else 0)
     with st.spinner(f"t-SNE on {min(n_pts, latent.TSNE_MAX_POINTS)} codes (about 10–30 s, once per model)…"):
-        proj = state.latent_map(sel.key, ds.name, method, coords, with_train)
+        proj = cache.latent_map(sel.key, ds.name, method, coords, with_train)
 else:
-    proj = state.latent_map(sel.key, ds.name, method, coords, with_train)
+    proj = cache.latent_map(sel.key, ds.name, method, coords, with_train)
 emb = proj.embedding_
 map_id = hashlib.sha1(repr((sel.key, ds.name, method, coords)).encode()).hexdigest()[:10]
 spot_keys = (f"ls_spot_{map_id}_0", f"ls_spot_{map_id}_1")
@@ -93,12 +93,12 @@ def _map_pos(p) -> np.ndarray:
         return emb[p[1]]
     if with_train:
         return emb[n_test + p[1]]
-    return proj.transform(state.encoded(sel.key, ds.name, "train")[p[1]])[0]
+    return proj.transform(cache.encoded(sel.key, ds.name, "train")[p[1]])[0]
 
 
 x_pick = _split(pick[0])[0][pick[1]]
 y_pick = _split(pick[0])[1][pick[1]]
-z_pick = state.encoded(sel.key, ds.name, pick[0])[pick[1]]
+z_pick = cache.encoded(sel.key, ds.name, pick[0])[pick[1]]
 pos_pick = _map_pos(pick)
 for k_, v in zip(spot_keys, pos_pick):
     st.session_state.setdefault(k_, float(v))
@@ -255,7 +255,7 @@ with c_nbrs:
             st.markdown(f"**{label}** — {n_same} of {len(idx)} share its label "
                         f"({', '.join(_cls(v) for v in y_test[idx])})")
             show_grid(ds.x_test[idx], len(idx), scale=3)
-    pix_frac, lat_frac = state.pixel_agreement(ds.name, K), state.latent_agreement(sel.key, ds.name, K)
+    pix_frac, lat_frac = cache.pixel_agreement(ds.name, K), cache.latent_agreement(sel.key, ds.name, K)
     verdict = ("more often in latent space" if lat_frac > pix_frac + 0.01 else
                "more often in pixel space" if pix_frac > lat_frac + 0.01 else "about as often in both")
     st.caption(f"Measured over all {n_test} test images (Euclidean distance in both spaces): {pix_frac:.0%} of the "

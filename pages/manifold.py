@@ -2,7 +2,7 @@
 the inscribed ball's vanishing volume) and the manifold hypothesis (random pixels vs decoded latent
 samples; reconstruction errors on and off the manifold, with the off-manifold detector's threshold).
 
-Widgets and figures only: the maths is ae_core.manifold; the cached calls are in ui/state.py.
+Widgets and figures only: the maths is ae_core.manifold; the cached calls are in ui/cache.py.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import streamlit as st
 from sklearn.metrics import roc_auc_score
 
 from ae_core import manifold
-from ui import path, state
+from ui import cache, path
 from ui.widgets import lazy_tabs, selection, show_grid
 
 st.title("Manifold & dimensionality")
@@ -45,7 +45,7 @@ def samples_needed() -> None:
 
 def distances_concentrate() -> None:
     st.subheader("Distances concentrate")
-    dist = state.distance_concentration(500, 0)
+    dist = cache.distance_concentration(500, 0)
     d1, d2 = st.columns([2, 1])
     fig = go.Figure(go.Scatter(x=[r["d"] for r in dist], y=[r["ratio"] for r in dist], mode="lines+markers",
                                hovertext=[f"d={r['d']}: min {r['min']:.3f}, max {r['max']:.3f}" for r in dist],
@@ -96,13 +96,13 @@ def manifold_hypothesis() -> None:
     with g2:
         vae = manifold.is_vae(sel.model)
         st.markdown(f"**Decoded from random latent points** (`{sel.model_name}`)")
-        show_grid(state.decoded_samples(key, ds.name, n_side * n_side, seed), n_side, scale=2)
+        show_grid(cache.decoded_samples(key, ds.name, n_side * n_side, seed), n_side, scale=2)
         st.caption("Latent points drawn from N(0, I), this VAE's prior." if vae else
                    "Latent points drawn from a Gaussian with the mean and covariance of the training codes. "
                    "The decoder maps the whole latent space onto a thin surface of digit-like images.")
 
     st.subheader("Reconstruction error: on and off the manifold")
-    err = state.manifold_errors(key, ds.name, 500, 0)
+    err = cache.manifold_errors(key, ds.name, 500, 0)
     thr = err["threshold"]
     all_scores = np.concatenate(list(err["scores"].values()))
     lo, hi = max(float(all_scores.min()), 1e-5), float(all_scores.max())

@@ -3,7 +3,7 @@ autoencoders and (on request) Isomap, LLE and t-SNE; linked selection across the
 scores per method; reconstruction error against dimension; the linear AE's subspace against PCA's;
 and the swiss roll / S-curve, where a linear projection squashes what neighbourhood methods unroll.
 
-All numbers come from ae_core.embeddings through the cached wrappers in ui/state.py.
+All numbers come from ae_core.embeddings through the cached wrappers in ui/cache.py.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from ae_core import embeddings, store
-from ui import path, state
+from ui import cache, path
 from ui.widgets import CLASS_COLOURS, class_scatter, lazy_tabs, selected_ids, selection
 
 KIND_LABELS = {"linear": "Linear AE", "ae": "AE", "vae": "VAE", "beta-vae": "β-VAE"}
@@ -53,7 +53,7 @@ def _usable_models(sel) -> tuple[list[tuple[str, tuple]], list[str], dict[str, s
         if shape != ds.sample_shape:
             notes.append(f"**{m.name}** takes {shape} inputs, not {ds.name}'s {ds.sample_shape}; left out.")
             continue
-        found.append((m.name, state.model_key(m.name, root)))
+        found.append((m.name, cache.model_key(m.name, root)))
         kinds[m.name] = m.kind
     if not found:
         notes.append(f"No 2-D autoencoder trained on {ds.name} is stored; train one on the Train page "
@@ -109,7 +109,7 @@ def _table(results: list[dict]) -> None:
 
 
 def _error_curve(ds, sel) -> None:
-    curve = state.error_curve(ds.name, str(sel.models_root), state.store_signature(sel.models_root))
+    curve = cache.error_curve(ds.name, str(sel.models_root), cache.store_signature(sel.models_root))
     pca = dict(curve["pca"])
     dims = sorted(pca)
     fig = go.Figure(go.Scatter(x=dims, y=[pca[d] for d in dims], mode="lines+markers", name="PCA",
@@ -143,7 +143,7 @@ def _angles(ds, found: list) -> None:
                 "subspace to compare.")
         return
     name, key = linear[0]
-    angles = state.linear_angles(key, ds.name)
+    angles = cache.linear_angles(key, ds.name)
     cols = st.columns(len(angles) + 1)
     for i, a in enumerate(sorted(angles)):
         cols[i].metric(f"principal angle {i + 1}", f"{a:.1f}°")
@@ -163,8 +163,8 @@ def _unrolling_panel() -> None:
     st.caption("PCA, Isomap, LLE and a small 2-D AE (hidden 64, 64; about 2 s of training) each map the held-out "
                "points to the plane, coloured by the intrinsic coordinate t along the roll. Several seconds the "
                "first time; cached for every visitor afterwards.")
-    results = state.unrolling(name)
-    ds = state.get_dataset(name)
+    results = cache.unrolling(name)
+    ds = cache.get_dataset(name)
     fig = make_subplots(rows=1, cols=len(results) + 1, specs=[[{"type": "scene"}] + [{}] * len(results)],
                         subplot_titles=[f"{name} in 3-D"] + [f"{r['method']} · unrolling {r['unrolling']:.2f}"
                                                              for r in results])
@@ -213,14 +213,14 @@ found, notes, KINDS = _usable_models(sel)
 
 
 def side_by_side() -> None:
-    results = [state.embedding_result(ds.name, "PCA")] + [state.model_embedding_result(k, ds.name) for _, k in found]
+    results = [cache.embedding_result(ds.name, "PCA")] + [cache.model_embedding_result(k, ds.name) for _, k in found]
     st.session_state.setdefault("pca_nonlinear", False)
     extra = st.toggle("Add Isomap, LLE and t-SNE (slow the first time: t-SNE alone takes about 10 s on two idle "
                       "cores; cached afterwards, and the table shows each method's measured fit time)",
                       key="pca_nonlinear")
     if extra:
         for m in embeddings.NONLINEAR:
-            results.append(state.embedding_result(ds.name, m))
+            results.append(cache.embedding_result(ds.name, m))
     for n in notes:
         st.caption(n)
 

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import data, jobs, models, store, workflow
-from ui import path, state
+from ui import cache, path
 from ui.widgets import selection
 
 TRAIN_DATASETS = data.available()
@@ -33,7 +33,7 @@ def _spec_from_form(v: dict) -> jobs.JobSpec:
         noise = "none"
     elif v["noise_kind"] != "kind default":
         noise = f"{v['noise_kind']}:{v['noise_level']:g}"
-    name = v["name"].strip() or f"{v['kind']}-{int(v['latent'])}d-{state.session_uid()[:4]}"
+    name = v["name"].strip() or f"{v['kind']}-{int(v['latent'])}d-{cache.session_uid()[:4]}"
     return jobs.JobSpec(
         kind=v["kind"], dataset=v["dataset"], name=name, latent_dim=int(v["latent"]), hidden=hidden, noise=noise,
         sparsity_weight=v["sparsity"], beta=v["beta"], epochs=int(v["epochs"]), batch_size=int(v["batch"]),
@@ -87,12 +87,12 @@ def _submit(v: dict, sel) -> None:
         st.error(str(e))
         return
     try:
-        ds = state.get_dataset(spec.dataset)
+        ds = cache.get_dataset(spec.dataset)
     except data.DatasetError as e:
         st.error(str(e))
         return
     try:
-        job = state.job_manager().submit(spec, owner=state.session_uid(), root=sel.models_root, dataset=ds)
+        job = cache.job_manager().submit(spec, owner=cache.session_uid(), root=sel.models_root, dataset=ds)
     except jobs.Busy as e:
         st.warning(str(e))
         return
@@ -148,13 +148,13 @@ def _result(snap: dict, root) -> None:
             "MSE / pixel": st.column_config.NumberColumn(format="%.5f"),
             "PSNR (dB)": st.column_config.NumberColumn(format="%.2f")})
         st.caption(f"Measured on {meta.get('dataset', {}).get('name', '?')}'s held-out test split when training ended.")
-    if snap["spec"].dataset in state.DATASET_CHOICES:
+    if snap["spec"].dataset in data.image_datasets():  # the ones the sidebar offers
         st.button(f"Open {name} in the sidebar", key=f"train_open_{snap['id']}", on_click=_select_model,
                   args=(name, snap["spec"].dataset))
 
 
 def _panel(job_id: str, root) -> None:
-    mgr = state.job_manager()
+    mgr = cache.job_manager()
     job = mgr.get(job_id)
     if job is None:
         st.info("That training is no longer known to the server (it was restarted); submit it again.")
@@ -170,7 +170,7 @@ def _panel(job_id: str, root) -> None:
         if snap["cancel_requested"]:
             st.caption("Stopping at the next step…")
         elif st.button("Stop", key=f"train_stop_{job_id}"):
-            mgr.cancel(job_id, owner=state.session_uid())
+            mgr.cancel(job_id, owner=cache.session_uid())
             st.rerun(scope="fragment")
     if snap["losses"]:
         st.plotly_chart(_loss_figure(snap["losses"]), config={"displaylogo": False})
@@ -188,7 +188,7 @@ def _panel(job_id: str, root) -> None:
 
 
 def _history(current: str | None) -> None:
-    mgr = state.job_manager()
+    mgr = cache.job_manager()
     past = [mgr.get(j) for j in st.session_state.get("train_jobs", []) if j != current]
     past = [j.snapshot() for j in past if j is not None]
     if past:
@@ -209,14 +209,14 @@ st.markdown(
     "Train any kind in the zoo on a dataset; training runs in the background on the server, so this page "
     f"stays responsive. Bounds per training: at most {LIM['epochs']} epochs, {LIM['seconds']:.0f} s, "
     f"{LIM['n_train']:,} images, a {LIM['latent_dim']}-D latent and {LIM['hidden']} units per layer; "
-    f"{state.job_manager().max_concurrent} trainings at once on this server. Stacked kinds train greedily, "
+    f"{cache.job_manager().max_concurrent} trainings at once on this server. Stacked kinds train greedily, "
     "one stage per layer, then fine-tune.")
 _form(sel)
 
 job_id = st.session_state.get(JOB_KEY)
 if job_id:
     st.subheader("Training")
-    current = state.job_manager().get(job_id)
+    current = cache.job_manager().get(job_id)
     if current is not None and current.active:
         # A fragment reruns alone twice a second: the page polls the job without blocking anything.
         st.fragment(_panel, run_every=0.5)(job_id, sel.models_root)

@@ -2,7 +2,7 @@
 
 `AppTest.switch_page` runs a file of the `pages/` folder without app.py (Streamlit's legacy multipage
 path, because a `pages/` folder sits next to app.py), so the sidebar would not run and a dataset or
-model picked there would be ignored. The shim below runs ui.state.sidebar() and then the page, as
+model picked there would be ignored. The shim below runs ui.sidebar.sidebar() and then the page, as
 app.py does. Each page's test module keeps one test that goes through app.py's own navigation.
 """
 from pathlib import Path
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIM = """
 import runpy
 import streamlit as st
-from ui.state import sidebar
+from ui.sidebar import sidebar
 st.session_state["selection"] = sidebar()
 runpy.run_path({page!r}, run_name="__main__")
 """

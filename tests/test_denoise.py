@@ -162,6 +162,16 @@ def test_code_shift_is_zero_without_noise_and_positive_with_it(mnist5k):
     assert denoise.code_shift(model, x, noise.corrupt(x, "gaussian:0.5", 0)) > 0
 
 
+def test_noisy_code_arrows_are_the_arrows_and_shift_of_one_corruption():
+    model = models.build("ae", latent_dim=4, hidden=(8,))
+    x = np.random.default_rng(0).random((12, 1, 28, 28), dtype=np.float32)
+    out = denoise.noisy_code_arrows(model, x, np.arange(12), "masking:0.5", seed=3)
+    noisy = noise.corrupt(x, "masking:0.5", 3)
+    np.testing.assert_allclose(out["noisy"], denoise.latent_arrows(model, x, noisy)["noisy"], atol=1e-6)
+    assert out["shift"] == pytest.approx(denoise.code_shift(model, x, noisy))
+    assert list(out["labels"]) == list(range(12))
+
+
 @pytest.mark.slow
 def test_shipped_dae_beats_its_noisy_input_on_masking_0_5(mnist5k):
     """Measured with the shipped `dae` on 300 test images: denoised PSNR above the masked input's."""
@@ -185,11 +195,3 @@ def test_a_quickly_trained_dae_beats_its_noisy_input(mnist5k):
     assert dae > noisy + 1.0 and dae > med, f"DAE {dae:.2f}, noisy {noisy:.2f}, median {med:.2f} dB"
 
 
-@pytest.mark.slow
-def test_tiny_filter_daes_differ_only_in_noise_level(mnist5k):
-    daes = denoise.train_filter_daes(mnist5k.x_train, levels=(0.1, 0.5), epochs=1, n_train=256)
-    assert set(daes) == {0.1, 0.5}
-    a, b = daes[0.1], daes[0.5]
-    assert a.config.noise == "masking:0.1" and b.config.noise == "masking:0.5"
-    assert a.latent_dim == b.latent_dim == 64 and a.config.weight == 0.0
-    assert not np.allclose(a.first_layer_filters(), b.first_layer_filters())

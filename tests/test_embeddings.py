@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ae_core import data, embeddings as E, evaluate, models, store, training
+from ae_core import data, embeddings as E, evaluate, models, training
 
 
 @pytest.fixture(scope="module")
@@ -81,21 +81,6 @@ def test_pca_error_curve_matches_pca_and_decreases(digits):
     vals = [curve[d] for d in sorted(curve)]
     assert all(a > b for a, b in zip(vals, vals[1:]))
     assert curve[64] == pytest.approx(0.0, abs=1e-8)
-
-
-def test_error_vs_dimension_reads_cards_and_recomputes(digits, store_root):
-    m = models.build("ae", input_shape=digits.sample_shape, latent_dim=3, hidden=(8,))
-    dsmeta = {"name": "digits"}
-    store.save(m, "carded", store_root, dataset=dsmeta, metrics={"test": {"sse": 1.25, "mse": 0.02, "psnr": 17.0}})
-    store.save(m, "bare", store_root, dataset=dsmeta)
-    store.save(m, "other", store_root, dataset={"name": "mnist-5k"}, metrics={"test": {"sse": 9.0, "mse": 0.1, "psnr": 10.0}})
-    out = E.error_vs_dimension(digits, dims=(1, 2), models_root=store_root)
-    rows = {r["name"]: r for r in out["models"]}
-    assert set(rows) == {"carded", "bare"}
-    assert rows["carded"]["sse"] == 1.25 and rows["carded"]["source"] == "model card"
-    assert rows["bare"]["source"] == "recomputed"
-    assert rows["bare"]["sse"] == pytest.approx(evaluate.model_metrics(m, digits.x_test)["sse"])
-    assert 3 in dict(out["pca"]) and rows["bare"]["pca_sse"] == dict(out["pca"])[3]
 
 
 def test_principal_angles_exact_cases(digits):

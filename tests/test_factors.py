@@ -131,3 +131,12 @@ def test_name_factors_finds_size_and_slant():
     assert names[2].label in ("z2: no effect", "z2: mixed")
     assert names[2].change < 1e-6 < names[0].change  # z2 changes no pixel; z0 does
     assert not any(abs(r) >= factors.LABEL_R for r in names[2].rs.values() if np.isfinite(r))
+
+
+def test_name_model_factors_names_the_most_important_coordinates():
+    stats = _stats()
+    z = np.random.default_rng(2).standard_normal((50, 3)).astype(np.float32) * 0.3
+    names = factors.name_model_factors(BlobModel(), z, stats, max_dims=2, n_bases=4)
+    assert [n.dim for n in names] == [int(d) for d in stats.order[:2]]
+    again = factors.name_model_factors(BlobModel(), z, stats, max_dims=2, n_bases=4)
+    np.testing.assert_array_equal([n.r for n in names], [n.r for n in again])  # seeded bases (NaN = no effect)

@@ -90,6 +90,16 @@ def test_detector_contract_and_threshold_is_the_99th_percentile(mnist5k):
     assert det.percentile_of(np.array([np.inf]))[0] == 100
 
 
+def test_error_comparison_scores_test_noise_and_other_images(mnist5k):
+    model = models.build("ae", latent_dim=4, hidden=(16,))
+    det = manifold.OffManifoldDetector().fit(model, mnist5k.x_train[:100])
+    out = manifold.error_comparison(det, mnist5k.x_test, "mnist-5k", n=30, seed=0)
+    assert out["threshold"] == det.threshold_ and len(out["heldout"]) == 100
+    assert list(out["scores"])[:2] == ["mnist-5k test images", "uniform random pixels"] and len(out["scores"]) == 3
+    np.testing.assert_allclose(out["scores"]["mnist-5k test images"], det.score(mnist5k.x_test[:30]))
+    assert all(len(v) == 30 for v in out["scores"].values())
+
+
 @pytest.mark.slow
 def test_shipped_ae16d_detector_separates_test_digits_from_noise(mnist5k):
     """Measured: the detector's scores separate held-out test digits from uniform noise (AUROC >= 0.99),

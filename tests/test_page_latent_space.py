@@ -143,7 +143,8 @@ def test_point_datasets_give_a_clear_message():
 import runpy
 import streamlit as st
 from ae_core import data
-from ui.state import Selection, models_root
+from ui.cache import models_root
+from ui.sidebar import Selection
 st.session_state["selection"] = Selection(data.load_dataset("swiss-roll"), None, None, {{}}, models_root())
 runpy.run_path({str(ROOT / "pages" / "latent_space.py")!r}, run_name="__main__")
 """

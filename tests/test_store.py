@@ -39,6 +39,21 @@ def test_list_models_and_broken_entries(store_root):
     assert store.list_models(store_root / "missing") == []
 
 
+def test_stored_models_filters_by_shape_kind_and_dataset(store_root):
+    _saved(store_root, name="a")
+    _saved(store_root, kind="dae", name="d")
+    store.save(models.build("ae", latent_dim=2, input_shape=(1, 8, 8), hidden=(8,)), "small", store_root,
+               dataset={"name": "digits"})
+    (store_root / "bad").mkdir()
+    (store_root / "bad" / "config.json").write_text("{not json")
+    names = lambda **kw: [m.name for m in store.stored_models(store_root, **kw)]  # noqa: E731
+    assert names(shape=(1, 28, 28)) == ["a", "d"]
+    assert names(shape=(1, 28, 28), kinds=("dae",)) == ["d"]
+    assert names(dataset="digits") == ["small"] and names(shape=(1, 8, 8), dataset="mnist-5k") == []
+    info = {m.name: m for m in store.stored_models(store_root)}
+    assert info["small"].input_shape == (1, 8, 8) and info["d"].noise == models.build("dae", latent_dim=3).config.noise
+
+
 def _corrupt(root, how):
     _saved(root)
     f = root / "m" / "model.safetensors"

@@ -1,7 +1,7 @@
 """The Home page's pictures and numbers: one per step of the path (ui/path.py).
 
 Every picture is a PNG drawn by ae_core.figures from arrays that the pages' own cached wrappers in
-ui/state.py return, called with the pages' own default settings, so the figure under a step is the
+ui/cache.py return, called with the pages' own default settings, so the figure under a step is the
 figure its page shows, and the work is shared with that page (st.cache_data is per server). The few
 arrays no page caches yet have their wrapper here, one call into ae_core each. No Plotly: Home is
 the first page most visitors see, and a chart would make a new visitor wait for Plotly's bundle.
@@ -18,7 +18,7 @@ import numpy as np
 import streamlit as st
 
 from ae_core import denoise, evaluate, factors, figures, manifold, store
-from ui import state
+from ui import cache
 
 # The pages' own defaults, so Home's figures are the pages' figures.
 MF_N_SIDE, MF_ERR_N = 6, 500                 # pages/manifold.py: 6x6 sample grids, 500 images per error set
@@ -70,7 +70,7 @@ def _image_dataset(sel, model: bool = True):
 
 
 def _fitting(ds, kinds: tuple[str, ...] | None = None) -> list[str]:
-    return [n for n, _, _ in state.stored_models(ds.sample_shape, kinds)]
+    return [n for n, _, _ in cache.stored_models(ds.sample_shape, kinds)]
 
 
 def _pick(ds, preferred: str, kinds: tuple[str, ...] | None = None) -> str:
@@ -84,7 +84,7 @@ def _pick(ds, preferred: str, kinds: tuple[str, ...] | None = None) -> str:
 
 def _card(name: str) -> tuple[dict, dict, dict]:
     """(meta, test metrics, PCA metrics) from a model's card (config.json)."""
-    meta = store.read_meta(name, state.models_root())
+    meta = store.read_meta(name, cache.models_root())
     metrics = meta.get("metrics") or {}
     return meta, metrics.get("test") or {}, metrics.get("pca") or {}
 
@@ -114,20 +114,20 @@ def uniform_images(shape: tuple, n: int, seed: int = 0) -> np.ndarray:
 @st.cache_data(show_spinner="Reconstructing…", max_entries=16)
 def reconstructions(key: tuple, dataset_name: str, n: int) -> np.ndarray:
     """The model's reconstructions of the first n test images."""
-    return evaluate.reconstruct(state.get_model(key[0])[0], state.get_dataset(dataset_name).x_test[:n])
+    return evaluate.reconstruct(cache.get_model(key[0])[0], cache.get_dataset(dataset_name).x_test[:n])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def filters(key: tuple, n: int = 30) -> np.ndarray:
-    return denoise.first_layer_filters(state.get_model(key[0])[0], n)
+    return denoise.first_layer_filters(cache.get_model(key[0])[0], n)
 
 
 @st.cache_data(show_spinner="Sweeping the latent coordinates…", max_entries=16)
 def traversal(key: tuple, dataset_name: str, dims: tuple[int, ...], idx: int = 0) -> np.ndarray:
     """Generate's traversal rows: each of `dims` swept over +-GEN_SPAN sigma around test image idx's code."""
-    model = state.get_model(key[0])[0]
-    stats = state.latent_stats(key, dataset_name)
-    z0 = state.encoded(key, dataset_name, "test")[idx]
+    model = cache.get_model(key[0])[0]
+    stats = cache.latent_stats(key, dataset_name)
+    z0 = cache.encoded(key, dataset_name, "test")[idx]
     std = np.maximum(stats.std, 1e-3)
     offs = np.linspace(-GEN_SPAN, GEN_SPAN, GEN_STEPS, dtype=np.float32)
     d = list(dims)
@@ -136,7 +136,7 @@ def traversal(key: tuple, dataset_name: str, dims: tuple[int, ...], idx: int = 0
 
 def denoise_models(ds) -> dict[str, str]:
     """{"Plain AE": name, "DAE": name, "SDAE": name}: the Denoise page's default picks, those that exist."""
-    stored = state.stored_models(ds.sample_shape)
+    stored = cache.stored_models(ds.sample_shape)
     plain = [n for n, k, nz in stored if k in DN_PLAIN_KINDS and nz in ("none", "")]
     out = {}
     for label, names, pref in (("Plain AE", plain, DN_PLAIN_PREF),
@@ -151,10 +151,10 @@ def _denoise_comparison(ds):
     picks = denoise_models(ds)
     if "DAE" not in picks:
         raise Unavailable(f"No stored denoising autoencoder takes {ds.name}'s images: train a `dae` on the Train page.")
-    keys = tuple(state.model_key(n) for n in picks.values())
+    keys = tuple(cache.model_key(n) for n in picks.values())
     # The Denoise page's "measured over the first 200 test images" (non-local means left out: it changes
     # no autoencoder's figure and costs seconds).
-    return picks, state.denoise_comparison(keys, ds.name, tuple(range(min(DN_N, len(ds.x_test)))), DN_NOISE,
+    return picks, cache.denoise_comparison(keys, ds.name, tuple(range(min(DN_N, len(ds.x_test)))), DN_NOISE,
                                            DN_SEED, False)
 
 
@@ -169,7 +169,7 @@ def picture_random_pixels(sel) -> list[Picture]:
 
 
 def number_distance_concentration(sel) -> Number:
-    rows = state.distance_concentration(500, 0)
+    rows = cache.distance_concentration(500, 0)
     last = rows[-1]
     first = next((r for r in rows if r["d"] >= 2 and np.isfinite(r["ratio"])), rows[0])
     if not _finite(last["ratio"], first["ratio"]):
@@ -186,14 +186,14 @@ def number_distance_concentration(sel) -> Number:
 
 def picture_decoded_samples(sel) -> list[Picture]:
     ds = _image_dataset(sel)
-    x = state.decoded_samples(sel.key, ds.name, MF_N_SIDE * MF_N_SIDE, 0)[:SHOWN]
+    x = cache.decoded_samples(sel.key, ds.name, MF_N_SIDE * MF_N_SIDE, 0)[:SHOWN]
     return [Picture(grid_png(x, 8), f"{SHOWN} random latent points of `{sel.model_name}`, decoded: "
                                     "every one lands on a digit-like image")]
 
 
 def number_off_manifold(sel) -> Number:
     ds = _image_dataset(sel)
-    err = state.manifold_errors(sel.key, ds.name, MF_ERR_N, 0)
+    err = cache.manifold_errors(sel.key, ds.name, MF_ERR_N, 0)
     thr = err["threshold"]
     names = list(err["scores"])
     frac = {n: float(np.mean(err["scores"][n] > thr)) for n in names}
@@ -225,24 +225,24 @@ def _map_model(sel, ds) -> str | None:
 
 def picture_pca_vs_ae(sel) -> list[Picture]:
     ds = _image_dataset(sel, model=False)
-    pca = state.embedding_result(ds.name, "PCA")
+    pca = cache.embedding_result(ds.name, "PCA")
     out = [Picture(scatter_png(pca["embedding_test"], ds.y_test), f"PCA: {len(ds.x_test):,} test images, one colour "
                                                                  "per class")]
     name = _map_model(sel, ds)
     if name is not None:
-        ae = state.model_embedding_result(state.model_key(name), ds.name)
+        ae = cache.model_embedding_result(cache.model_key(name), ds.name)
         out.append(Picture(scatter_png(ae["embedding_test"], ds.y_test), f"the 2-D autoencoder `{name}`"))
     return out
 
 
 def number_knn(sel) -> Number:
     ds = _image_dataset(sel, model=False)
-    pca = state.embedding_result(ds.name, "PCA")
+    pca = cache.embedding_result(ds.name, "PCA")
     name = _map_model(sel, ds)
     if name is None:
         raise Unavailable(f"No stored 2-D autoencoder takes {ds.name}'s images, so there is no map to set beside "
                           f"PCA's (PCA's 5-NN accuracy: {pca['knn5']:.2f}).")
-    ae = state.model_embedding_result(state.model_key(name), ds.name)
+    ae = cache.model_embedding_result(cache.model_key(name), ds.name)
     gain = ae["knn5"] - pca["knn5"]
     holds = "holds" if gain > 0.05 else "fails"
     detail = (f"A 5-nearest-neighbour classifier fitted on the training points' 2-D map and scored on the "
@@ -310,7 +310,7 @@ def _stacked(ds) -> str:
 def picture_stacked_filters(sel) -> list[Picture]:
     ds = _image_dataset(sel, model=False)
     name = _stacked(ds)
-    return [Picture(grid_png(filters(state.model_key(name), 30)[:24], 8),
+    return [Picture(grid_png(filters(cache.model_key(name), 30)[:24], 8),
                     f"24 first-layer filters of `{name}`, the layer trained first, on its own")]
 
 
@@ -365,7 +365,7 @@ def number_denoise(sel) -> Number:
     detail = ", ".join(parts) + "."
     if "SDAE" in picks:
         sdae = means[picks["SDAE"]]
-        trained = state.stored_models(ds.sample_shape, ("sdae",))
+        trained = cache.stored_models(ds.sample_shape, ("sdae",))
         nz = next((z for n, _, z in trained if n == picks["SDAE"]), "?")
         if sdae >= dae:
             detail += (f" The stacked DAE `{picks['SDAE']}` (trained on {nz}) does better still, {sdae:.1f} dB, as "
@@ -382,7 +382,7 @@ def number_denoise(sel) -> Number:
 
 
 def _top_dims(sel, ds, n: int) -> list[int]:
-    stats = state.latent_stats(sel.key, ds.name)
+    stats = cache.latent_stats(sel.key, ds.name)
     return [int(d) for d in stats.order[:n]]
 
 
@@ -398,7 +398,7 @@ def picture_traversal(sel) -> list[Picture]:
 def number_factors(sel) -> Number:
     ds = _image_dataset(sel)
     shown = _top_dims(sel, ds, GEN_MAX_SLIDERS)
-    named = {n.dim: n for n in state.factor_names(sel.key, ds.name, GEN_MAX_SLIDERS)}
+    named = {n.dim: n for n in cache.factor_names(sel.key, ds.name, GEN_MAX_SLIDERS)}
     top = named.get(shown[0])
     if top is None or top.factor is None or not np.isfinite(top.r):
         raise Unavailable(f"No factor could be measured along `{sel.model_name}`'s coordinates.")
@@ -433,7 +433,7 @@ def _codec_model(sel, ds) -> str:
 def _examples(sel):
     ds = _image_dataset(sel, model=False)
     name = _codec_model(sel, ds)
-    return ds, name, state.matched_examples(state.model_key(name), ds.name, CX_IDX, CX_BITS, "file")
+    return ds, name, cache.matched_examples(cache.model_key(name), ds.name, CX_IDX, CX_BITS, "file")
 
 
 def picture_codec(sel) -> list[Picture]:

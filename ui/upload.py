@@ -2,7 +2,7 @@
 the picture, and for each file the steps ae_core.images.prepare_upload took (original -> cleaned ->
 cropped -> the model's input) with its message, so a person sees why their digit looks as it does.
 
-Widgets only: the preprocessing is ae_core.images (cached in ui/state.py).
+Widgets only: the preprocessing is ae_core.images (cached in ui/cache.py).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from ae_core import images
-from ui import state
+from ui import cache
 from ui.widgets import show_image
 
 TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
@@ -70,7 +70,7 @@ def upload_panel(shape, key: str, *, label: str, multiple: bool = False, empty: 
     out = []
     for f in files:
         try:
-            prep = state.prepared_upload(f.getvalue(), shape, mode)
+            prep = cache.prepared_upload(f.getvalue(), shape, mode)
         except images.ImageError as e:
             st.error(f"Cannot use this file: {f.name} — {e}")
             continue

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from ae_core import images
+from ui import cache
 
 
 def selection():
@@ -146,9 +147,7 @@ def off_manifold_note(model_name: str, dataset_name: str, x: np.ndarray, names: 
 
     Off = the model reconstructs it worse than 99 % of held-out training images (ae_core.manifold).
     """
-    from ui import state
-
-    det = state.off_manifold_detector(model_name, dataset_name)
+    det = cache.off_manifold_detector(model_name, dataset_name)
     scores = det.score(x)
     flags = scores > det.threshold_
     pct = det.percentile_of(scores)
