@@ -91,3 +91,26 @@ def top_images(model, x: np.ndarray, layer: int, n_units: int = 8, n_top: int = 
     top = np.argsort(-h[:, units], axis=0, kind="stable")[:n_top].T
     return {"units": units, "top": top, "activation": np.take_along_axis(h[:, units].T, top, 1),
             "spread": spread[units]}
+
+
+def walk(model, x_test: np.ndarray, x_train: np.ndarray | None = None, n_show: int = 8, n_filters: int = 24,
+         n_units: int = 8, n_top: int = 6, n_err: int | None = None) -> dict:
+    """Everything the lecture's walk shows of one stack, from held-out images x_test:
+    {"stages": stage_errors on the first n_err test images (all where None), each with "pca_sse" (PCA at
+    the code's size, fitted on x_train) when x_train is given; "recon": (n_stages, n_show, *shape),
+    the first n_show test images through the first k stages; "filters": (n_filters, *shape) first-layer
+    weights, each scaled to [0, 1]; "units": per layer (1..n), top_images on the test images}."""
+    from .denoise import first_layer_filters
+    from .evaluate import pca_metrics
+
+    _check(model, 1)
+    x_err = x_test if n_err is None else x_test[:n_err]
+    rows = stage_errors(model, x_err)
+    if x_train is not None:
+        for r in rows:
+            r["pca_sse"] = pca_metrics(x_train, x_err, r["units"])["sse"]
+    show = x_test[:n_show]
+    return {"stages": rows,
+            "recon": np.stack([partial_reconstruct(model, show, k) for k in range(1, n_stages(model) + 1)]),
+            "filters": first_layer_filters(model, n_filters),
+            "units": [top_images(model, x_test, k, n_units, n_top) for k in range(1, n_stages(model) + 1)]}

@@ -5,6 +5,8 @@ for its `greedy_stages()` (empty for most kinds), fits each stage and then the w
 the same `fit` loop, and reports progress through callbacks:
     on_step(stage, epoch, step, loss)           after every optimiser step
     on_epoch(stage, epoch, train_loss, val_loss) after every epoch
+    before_stage(stage)                          before each stage is fitted (the greedy stack, as it stands
+                                                 before "fine-tune", is kept this way: workflow.train_on)
 and stops between steps when `should_stop()` returns True (or `max_seconds` has passed).
 
 The whole dataset sits on the device as one tensor and batches are taken by index, so there
@@ -198,6 +200,7 @@ def train(
     on_step: OnStep | None = None,
     on_epoch: OnEpoch | None = None,
     should_stop: Callable[[], bool] | None = None,
+    before_stage: Callable[[str], None] | None = None,
 ) -> History:
     """Train greedy stages (if any) then the whole model. Returns the loss history.
 
@@ -219,6 +222,8 @@ def train(
 
     history = History([], device=str(device))
     for module, name, epochs in stages(model, config):
+        if before_stage is not None:
+            before_stage(name)
         history.stages.append(fit(module, x_fit, x_val, config, epochs, name, on_step, on_epoch, stop))
         if history.stages[-1].cancelled:
             history.cancelled = True

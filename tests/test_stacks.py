@@ -65,3 +65,12 @@ def test_refuses_models_that_are_not_stacks_and_depths_out_of_range(greedy, ds):
         stacks.partial_reconstruct(models.build("ae", input_shape=ds.sample_shape, latent_dim=2), ds.x_test[:2], 1)
     with pytest.raises(ValueError):
         stacks.partial_reconstruct(greedy, ds.x_test[:2], 4)
+
+
+def test_walk_gathers_every_view_of_the_stack(greedy, ds):
+    w = stacks.walk(greedy, ds.x_test[:300], ds.x_train[:500], n_show=5, n_filters=10, n_units=4, n_top=3)
+    assert w["recon"].shape == (3, 5, 1, 28, 28)
+    np.testing.assert_allclose(w["recon"][-1], evaluate.reconstruct(greedy, ds.x_test[:5]), atol=1e-6)
+    assert w["filters"].shape == (10, 1, 28, 28) and w["filters"].min() >= 0 and w["filters"].max() <= 1
+    assert [u["top"].shape for u in w["units"]] == [(4, 3)] * 3
+    assert all(r["pca_sse"] > 0 for r in w["stages"])
