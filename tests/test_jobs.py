@@ -5,6 +5,7 @@ import time
 import types
 
 import pytest
+import torch
 
 from ae_core import jobs, store, workflow
 from ae_core.jobs import Busy, JobManager, JobSpec
@@ -166,3 +167,141 @@ def test_parse_hidden():
     assert jobs.parse_hidden("") == ()
     with pytest.raises(ValueError, match="whole numbers"):
         jobs.parse_hidden("256,abc")
+
+
+# ---------------------------------------------------------------- worker processes
+
+
+def _wait_running(job, timeout=90):
+    deadline = time.monotonic() + timeout
+    while (job.pid is None or job.snapshot()["progress"] == 0) and job.active and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert job.active and job.pid, job.snapshot()
+
+
+LONG = dict(kind="ae", dataset="mnist-5k", latent_dim=2, hidden=(64,), epochs=30)
+
+
+def test_training_runs_in_a_niced_worker_process(mnist5k, store_root):
+    import os
+
+    mgr = JobManager(torch_threads=1)
+    assert mgr.runner == "process"
+    job = mgr.submit(JobSpec(name="elsewhere", **LONG), owner="me", root=store_root, dataset=mnist5k)
+    _wait_running(job)
+    assert job.pid != os.getpid()
+    assert os.getpriority(os.PRIO_PROCESS, job.pid) >= jobs.WORKER_NICE
+    assert mgr.cancel(job.id, owner="me")
+    assert mgr.wait(job.id, 60).status == "cancelled"
+    assert job.pid is None and "elsewhere" not in [m.name for m in store.list_models(store_root)]
+
+
+def test_a_killed_worker_is_reported_and_loses_nothing_saved(mnist5k, store_root):
+    import os
+    import signal
+
+    from ae_core import models
+
+    keep = models.build("ae", seed=3, latent_dim=2, hidden=(16,))
+    store.save(keep, "saved-before", store_root)
+    mgr = JobManager()
+    job = mgr.submit(JobSpec(name="doomed", **LONG), root=store_root, dataset=mnist5k)
+    _wait_running(job)
+    os.kill(job.pid, signal.SIGKILL)
+    snap = mgr.wait(job.id, 30).snapshot()
+    assert snap["status"] == "failed"
+    assert "stopped unexpectedly" in snap["error"] and "SIGKILL" in snap["error"]
+    assert "nothing was saved under 'doomed'" in snap["error"]
+    assert [m.name for m in store.list_models(store_root)] == ["saved-before"]
+    model, _ = store.load("saved-before", store_root)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), keep.state_dict().values()))
+    assert mgr.active_count() == 0  # the slot is free again
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_save_leaves_no_half_written_model(mnist5k, store_root):
+    """Kill the worker the moment its save's temporary folder appears: the name is absent or whole."""
+    import os
+    import signal
+
+    spec = dict(kind="sparse", dataset="mnist-5k", latent_dim=1000, epochs=1, n_train=300)
+    caught = 0
+    for attempt in range(3):
+        mgr = JobManager()
+        name = f"halfway-{attempt}"
+        job = mgr.submit(JobSpec(name=name, **spec), root=store_root, dataset=mnist5k)
+        deadline = time.monotonic() + 120
+        while job.active and time.monotonic() < deadline:
+            if any(p.name.startswith(f".tmp-{name}-") for p in store_root.iterdir()):
+                pid = job.pid
+                if pid:
+                    os.kill(pid, signal.SIGKILL)
+                    caught += 1
+                break
+            time.sleep(0.0005)
+        snap = mgr.wait(job.id, 60).snapshot()
+        rows = {r.name: r for r in store.list_models(store_root)}
+        assert not any(r.error for r in rows.values()), rows
+        if name in rows:  # the rename won the race: then the model is whole
+            assert snap["status"] == "done" or snap["status"] == "failed"
+            store.load(name, store_root)
+        else:
+            assert snap["status"] == "failed" and "SIGKILL" in snap["error"], snap
+        if caught:
+            break
+    assert caught, "never caught a save in progress"
+
+
+def test_the_watchdog_stops_a_worker_past_its_bound(mnist5k, store_root, monkeypatch):
+    monkeypatch.setattr(jobs, "FINISH_GRACE", -25.0)  # a 30 s training is killed 5 s after its start
+    mgr = JobManager()
+    job = mgr.submit(JobSpec(name="overdue", max_seconds=30, **LONG), root=store_root, dataset=mnist5k)
+    snap = mgr.wait(job.id, 60).snapshot()
+    assert snap["status"] == "failed" and "was still running" in snap["error"], snap
+    assert "overdue" not in [m.name for m in store.list_models(store_root)]
+
+
+@pytest.mark.slow
+def test_a_worker_stops_when_its_server_dies(tmp_path):
+    """The server process is SIGKILLed mid-training: its worker sees stdin close and stops, saving nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    root = tmp_path / "models"
+    script = textwrap.dedent(f"""
+        import sys, time
+        from ae_core import jobs
+        mgr = jobs.JobManager()
+        job = mgr.submit(jobs.JobSpec(name="orphan", **{LONG!r}), root={str(root)!r})
+        while job.snapshot()["progress"] == 0 and job.active:
+            time.sleep(0.02)
+        print(job.pid, flush=True)
+        time.sleep(600)
+    """)
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parent.parent)
+    try:
+        pid = int(server.stdout.readline())
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            with open(f"/proc/{pid}/stat") as f:  # a zombie (reaped by init later) has stopped too
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            raise AssertionError("the orphaned worker kept training")
+        assert not (root / "orphan").exists()
+    finally:
+        if server.poll() is None:
+            server.kill()
