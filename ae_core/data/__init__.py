@@ -423,6 +423,8 @@ def load_image_folder(root: str | Path, size: int = 28, name: str | None = None)
 
 # ---------------------------------------------------------------- the registry
 
+from . import variants  # noqa: E402  (mnist-rot, mnist-bg-rand: it imports this module lazily)
+
 @dataclasses.dataclass(frozen=True)
 class Entry:
     """One registered dataset: how to load it and what it offers, so no page keeps its own list."""
@@ -443,6 +445,9 @@ ENTRIES: dict[str, Entry] = {
     # Datasets with ground-truth factors (ae_core/data/sprites.py): Dataset.factors_* and factor_names.
     "sprites": Entry(_sprites, True, "generated: dSprites' factor grid rendered at 32×32"),
     "mnist-affine": Entry(_mnist_affine, True, "generated from mnist-5k: known scale and rotation"),
+    # Larochelle et al. (2007)'s harder digits, generated from full MNIST (ae_core/data/variants.py).
+    "mnist-rot": Entry(lambda: variants.mnist_rot(), True, "generated from full MNIST: rotated digits"),
+    "mnist-bg-rand": Entry(lambda: variants.mnist_bg_rand(), True, "generated from full MNIST: random backgrounds"),
 }
 REGISTRY: dict[str, Callable[[], Dataset]] = {k: e.load for k, e in ENTRIES.items()}
 EMBEDDED = ("mnist-5k", "digits", "swiss-roll", "s-curve")
