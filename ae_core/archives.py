@@ -198,16 +198,17 @@ def read_zip(data: bytes | str | os.PathLike, limits: Limits, source: str = "The
             if name.lower().endswith(ARCHIVE_SUFFIXES):
                 raise ArchiveError(f"{source}: {name!r} is an archive inside the archive; nested archives are "
                                    "refused: unpack it and put its files in the one ZIP.")
+            # Checked first: a bomb is named a bomb, whatever size it claims.
+            ratio = info.file_size / max(1, info.compress_size)
+            if info.file_size > limits.ratio_floor and ratio > limits.max_ratio:
+                raise ArchiveError(f"{source}: {name!r} is compressed {ratio:,.0f} to 1, beyond the {limits.max_ratio:g} "
+                                   "to 1 real files reach: this looks like a ZIP bomb, so it is refused.")
             if info.file_size > limits.max_member:
                 raise ArchiveError(f"{source}: {name!r} unpacks to {_mb(info.file_size)}; the limit per file is "
                                    f"{_mb(limits.max_member)}.")
             total += info.file_size
             if total > limits.max_total:
                 raise ArchiveError(f"{source} unpacks to more than {_mb(limits.max_total)}; that is the limit.")
-            ratio = info.file_size / max(1, info.compress_size)
-            if info.file_size > limits.ratio_floor and ratio > limits.max_ratio:
-                raise ArchiveError(f"{source}: {name!r} is compressed {ratio:,.0f} to 1, beyond the {limits.max_ratio:g} "
-                                   "to 1 real files reach: this looks like a ZIP bomb, so it is refused.")
         _check_overlap([i for i in infos if not i.is_dir()], len(blob), source)
         members, skipped, folders = [], [], []
         budget = limits.max_total

@@ -62,6 +62,8 @@ class Dataset:
     factors_train: np.ndarray | None = None
     factors_test: np.ndarray | None = None
     factor_names: tuple[str, ...] = ()
+    # Where a user's own dataset came from (file name, sha256, counts: data/user.py); the model card keeps it.
+    origin: dict | None = None
 
     @property
     def has_factors(self) -> bool:
