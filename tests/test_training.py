@@ -89,3 +89,68 @@ def test_greedy_stage_parameters_are_its_own():
     m = models.build("stacked", latent_dim=2, hidden=(8,))
     s0, s1 = m.greedy_stages()
     assert sum(p.numel() for p in s1.parameters()) == 8 * 2 + 2 + 2 * 8 + 8
+
+
+# ---------------------------------------------------------------- the step's own overhead
+
+
+def test_no_host_read_of_the_loss_every_step(tiny_x, monkeypatch):
+    """Without on_step the loss is read on the host about twice per epoch (train and validation means)."""
+    reads = [0]
+    real_float, real_item = torch.Tensor.__float__, torch.Tensor.item
+
+    def counting_float(self):
+        reads[0] += 1
+        return real_float(self)
+
+    def counting_item(self):
+        reads[0] += 1
+        return real_item(self)
+
+    monkeypatch.setattr(torch.Tensor, "__float__", counting_float)
+    monkeypatch.setattr(torch.Tensor, "item", counting_item)
+    m = models.build("ae", latent_dim=2, hidden=(16,))
+    h = train(m, tiny_x, TrainConfig(epochs=3, batch_size=4, patience=0))  # 58 fit images: 15 steps an epoch
+    assert len(h.stages[0].train) == 3
+    assert reads[0] <= 3 * 3, reads[0]
+
+
+def test_on_step_reads_the_loss_at_ticks_and_at_each_epochs_end(tiny_x, monkeypatch):
+    from ae_core import training
+
+    monkeypatch.setattr(training, "READ_EVERY", 3600.0)
+    values = []
+    train(models.build("ae", latent_dim=2, hidden=(16,)), tiny_x, TrainConfig(epochs=2, batch_size=4, patience=0),
+          on_step=lambda s, e, i, v: values.append((e, i, v)))
+    per_epoch = [[v for e, _, v in values if e == k] for k in (0, 1)]
+    assert len(per_epoch[0]) == 15 and len(set(per_epoch[0][:-1])) == 1  # the first read, held until the epoch ends
+    assert per_epoch[0][-1] != per_epoch[0][0] and np.isfinite(per_epoch[1]).all()
+
+
+def test_a_diverging_loss_still_stops_with_a_message(tiny_x):
+    m = models.build("ae", latent_dim=2, hidden=(16,))
+    with torch.no_grad():
+        next(m.parameters()).fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="smaller learning rate"):
+        train(m, tiny_x, TrainConfig(epochs=2, batch_size=8))
+
+
+@pytest.mark.parametrize("impl", ["fused", "foreach"])
+def test_adam_implementations_agree_with_the_loop(tiny_x, impl):
+    def run(which):
+        m = models.build("ae", latent_dim=2, hidden=(32,), seed=2)
+        train(m, tiny_x, TrainConfig(epochs=3, batch_size=8, seed=1, patience=0, optimizer=which))
+        return _params(m)
+
+    ref, got = run("loop"), run(impl)
+    assert all(torch.allclose(ref[k], got[k], atol=1e-5, rtol=1e-4) for k in ref)
+
+
+def test_auto_takes_the_fused_adam_on_the_cpu():
+    from ae_core.training import make_optimizer
+
+    p = [torch.nn.Parameter(torch.zeros(3))]
+    assert make_optimizer(p, TrainConfig(), torch.device("cpu")).defaults.get("fused") is True
+    assert make_optimizer(p, TrainConfig(optimizer="foreach"), torch.device("cpu")).defaults.get("foreach") is True
+    with pytest.raises(ValueError, match="optimizer must be"):
+        make_optimizer(p, TrainConfig(optimizer="sgd"), torch.device("cpu"))
