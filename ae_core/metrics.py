@@ -15,6 +15,11 @@ in blocks: scikit-learn's holds an N x N rank matrix, 800 MB at MNIST's 10,000 t
 Features: `linear_probe` (the test error of a logistic regression on a representation, its C picked
 on a validation slice of the training points: how Vincent et al. 2010 judge a stack's codes), with
 `error_interval` and `paired_difference` for the uncertainty of such errors.
+
+Disentanglement, on encoder means against ground-truth factors (datasets with `factors_*`): `mig`
+(Chen et al. 2018; 20-bin discretisation of each code dimension, as disentanglement_lib),
+`normalised_mi` (the coordinates × factors matrix behind it), `sap` (Kumar et al. 2018) and `dci`
+(Eastwood & Williams 2018: disentanglement, completeness, informativeness from gradient-boosted trees).
 """
 from __future__ import annotations
 
@@ -185,3 +190,139 @@ def paired_difference(wrong_a: np.ndarray, wrong_b: np.ndarray, z: float = 1.96)
     paired interval (from the per-point differences), far tighter than two independent intervals."""
     d = np.asarray(wrong_b, np.float64) - np.asarray(wrong_a, np.float64)
     return float(d.mean()), float(z * d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+
+
+# ---------------------------------------------------------------- disentanglement (ground-truth factors)
+# Scored on encoder means (a VAE's mean, never a sample): codes (N, D) against factors (N, F).
+
+MIG_BINS = 20  # disentanglement_lib's num_bins for MIG's discretisation of each code dimension
+FACTOR_MAX_LEVELS = 64  # a factor with at most this many distinct values is used as it is, else binned too
+
+
+def histogram_discretize(a: np.ndarray, bins: int = MIG_BINS) -> np.ndarray:
+    """Each column of a (N, D) into `bins` equal-width bins over its own range, as disentanglement_lib's
+    `_histogram_discretize` (np.digitize against np.histogram's left edges): labels 1..bins."""
+    a = np.asarray(a, np.float64)
+    out = np.zeros(a.shape, np.int64)
+    for j in range(a.shape[1]):
+        edges = np.histogram(a[:, j], bins)[1][:-1]
+        out[:, j] = np.digitize(a[:, j], edges)
+    return out
+
+
+def factor_labels(factors: np.ndarray, bins: int = MIG_BINS) -> np.ndarray:
+    """Integer labels of each factor column: its own distinct values where it has at most FACTOR_MAX_LEVELS
+    (dSprites' grids: 3, 6, 40, 32, 32 values), else `bins` histogram bins (a continuous factor)."""
+    f = np.asarray(factors, np.float64)
+    out = np.zeros(f.shape, np.int64)
+    for j in range(f.shape[1]):
+        levels, inv = np.unique(f[:, j], return_inverse=True)
+        out[:, j] = inv.ravel() if len(levels) <= FACTOR_MAX_LEVELS else histogram_discretize(f[:, j : j + 1], bins)[:, 0]
+    return out
+
+
+def mutual_information(codes: np.ndarray, factors: np.ndarray, bins: int = MIG_BINS) -> np.ndarray:
+    """(D, F) mutual information in nats between each discretised code dimension and each factor
+    (scikit-learn's `mutual_info_score` on the labels)."""
+    from sklearn.metrics import mutual_info_score
+
+    zc, fl = histogram_discretize(codes, bins), factor_labels(factors, bins)
+    return np.array([[mutual_info_score(fl[:, j], zc[:, i]) for j in range(fl.shape[1])] for i in range(zc.shape[1])])
+
+
+def factor_entropy(factors: np.ndarray, bins: int = MIG_BINS) -> np.ndarray:
+    """(F,) entropy in nats of each factor's labels (H(v) = I(v; v), as disentanglement_lib computes it)."""
+    from sklearn.metrics import mutual_info_score
+
+    fl = factor_labels(factors, bins)
+    return np.array([mutual_info_score(fl[:, j], fl[:, j]) for j in range(fl.shape[1])])
+
+
+def normalised_mi(codes: np.ndarray, factors: np.ndarray, bins: int = MIG_BINS) -> np.ndarray:
+    """(D, F) mutual information of each code dimension with each factor over the factor's entropy: 0 to 1,
+    1 when the dimension determines the factor (up to its 20-bin resolution)."""
+    h = factor_entropy(factors, bins)
+    return mutual_information(codes, factors, bins) / np.where(h > 0, h, 1.0)[None]
+
+
+def mig(codes: np.ndarray, factors: np.ndarray, bins: int = MIG_BINS, per_factor: bool = False):
+    """Mutual Information Gap (Chen et al. 2018) as disentanglement_lib computes it: per factor, the gap between
+    the two code dimensions sharing the most information with it, over its entropy; mean over factors.
+    A code of one dimension has no second dimension: its gap is its normalised MI."""
+    nmi = normalised_mi(codes, factors, bins)
+    top = np.sort(nmi, 0)[::-1]
+    gap = top[0] - (top[1] if len(top) > 1 else 0.0)
+    return gap if per_factor else float(gap.mean())
+
+
+def sap(codes: np.ndarray, factors: np.ndarray, per_factor: bool = False):
+    """Separated Attribute Predictability (Kumar et al. 2018), disentanglement_lib's continuous variant: the score
+    of code dimension i for factor j is the R² of a linear fit of the factor on that one dimension (the squared
+    Pearson correlation; 0 for a constant dimension); per factor the gap between the two best dimensions;
+    mean over factors."""
+    z = np.asarray(codes, np.float64)
+    f = np.asarray(factors, np.float64)
+    zc, fc = z - z.mean(0), f - f.mean(0)
+    var_z, var_f = (zc**2).mean(0), (fc**2).mean(0)
+    cov = zc.T @ fc / len(z)  # (D, F)
+    ok = (var_z[:, None] > 1e-12) & (var_f[None] > 1e-12)
+    score = np.where(ok, cov**2 / np.where(ok, var_z[:, None] * var_f[None], 1.0), 0.0)
+    top = np.sort(score, 0)[::-1]
+    gap = top[0] - (top[1] if len(top) > 1 else 0.0)
+    return gap if per_factor else float(gap.mean())
+
+
+def dci_importance(z_train: np.ndarray, f_train: np.ndarray, z_test: np.ndarray, f_test: np.ndarray,
+                   n_estimators: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(importance (D, F), informativeness (F,)) from one gradient-boosted regressor per factor (scikit-learn's
+    GradientBoostingRegressor, depth-3 trees): importance[:, j] its feature importances (non-negative, summing
+    to 1); informativeness[j] its R² on the test codes, clipped at 0.
+
+    Eastwood & Williams (2018) regress each factor from the code; disentanglement_lib classifies the factor's
+    values with GradientBoostingClassifier instead, which needs one tree per value per round (40 for
+    dSprites' orientation) and takes minutes on two cores. The importance matrix, hence D and C, comes out
+    alike; informativeness here is an R², not an accuracy."""
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    z_train, z_test = np.asarray(z_train, np.float64), np.asarray(z_test, np.float64)
+    f_train, f_test = np.asarray(f_train, np.float64), np.asarray(f_test, np.float64)
+    imp = np.zeros((z_train.shape[1], f_train.shape[1]))
+    info = np.zeros(f_train.shape[1])
+    for j in range(f_train.shape[1]):
+        mu, sd = f_train[:, j].mean(), f_train[:, j].std()
+        if not sd > 0:
+            continue
+        reg = GradientBoostingRegressor(n_estimators=n_estimators, max_depth=3, random_state=seed)
+        reg.fit(z_train, (f_train[:, j] - mu) / sd)
+        imp[:, j] = np.abs(reg.feature_importances_)
+        info[j] = max(0.0, float(reg.score(z_test, (f_test[:, j] - mu) / sd)))
+    return imp, info
+
+
+def _entropy_rows(p: np.ndarray, base: int) -> np.ndarray:
+    """Entropy (log base `base`) of each row of non-negative weights, normalised to sum to 1."""
+    p = p / np.maximum(p.sum(1, keepdims=True), 1e-12)
+    logp = np.log(np.where(p > 0, p, 1.0)) / np.log(base)
+    return -(p * logp).sum(1)
+
+
+def dci_from_importance(importance: np.ndarray) -> tuple[float, float]:
+    """(disentanglement, completeness) of a (D, F) importance matrix, as Eastwood & Williams define them and
+    disentanglement_lib computes them: each code dimension's 1 − entropy (base F) of its importance over the
+    factors, weighted by its share of all importance; each factor's 1 − entropy (base D) of its importance
+    over the dimensions, weighted likewise."""
+    r = np.abs(np.asarray(importance, np.float64))
+    total = r.sum()
+    if total <= 0:
+        return 0.0, 0.0
+    d_f, n_f = r.shape
+    dis = 1.0 - _entropy_rows(r, n_f) if n_f > 1 else np.ones(d_f)
+    com = 1.0 - _entropy_rows(r.T, d_f) if d_f > 1 else np.ones(n_f)
+    return float((dis * r.sum(1) / total).sum()), float((com * r.sum(0) / total).sum())
+
+
+def dci(z_train, f_train, z_test, f_test, n_estimators: int = 50, seed: int = 0) -> dict[str, float]:
+    """DCI (Eastwood & Williams 2018): disentanglement, completeness and informativeness (mean test R²)."""
+    imp, info = dci_importance(z_train, f_train, z_test, f_test, n_estimators, seed)
+    d, c = dci_from_importance(imp)
+    return {"disentanglement": d, "completeness": c, "informativeness": float(info.mean())}
