@@ -4,6 +4,7 @@
     python -m ae_core list
     python -m ae_core eval NAME
     python -m ae_core pretrain [--names ae-2d vae-2d]
+    torchrun --standalone --nproc_per_node 2 -m ae_core train ...   (data-parallel: ae_core.distributed)
 """
 from __future__ import annotations
 
@@ -17,31 +18,43 @@ from .training import TrainConfig
 def _train(a) -> int:
     from tqdm import tqdm
 
+    from . import distributed
     from .jobs import JobSpec, parse_hidden
 
-    # The same translation of form fields to config overrides as the Train page's (jobs.JobSpec).
-    overrides = JobSpec(a.kind, latent_dim=a.latent, hidden=parse_hidden(a.hidden) if a.hidden else None,
-                        noise=a.noise, sparsity_weight=a.sparsity, beta=a.beta).overrides()
-    cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, max_seconds=a.max_seconds)
-    ds = data.load_dataset(a.dataset)
-    probe = models.build(a.kind, **{**overrides, "input_shape": ds.sample_shape})
-    from .training import plan
+    # Under torchrun every process runs this same command: each trains on its shard of every batch,
+    # rank 0 alone shows progress, prints and saves (ae_core.distributed).
+    group = distributed.init_from_env(a.device)
+    main = group is None or group.main
+    try:
+        # The same translation of form fields to config overrides as the Train page's (jobs.JobSpec).
+        overrides = JobSpec(a.kind, latent_dim=a.latent, hidden=parse_hidden(a.hidden) if a.hidden else None,
+                            noise=a.noise, sparsity_weight=a.sparsity, beta=a.beta).overrides()
+        cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, max_seconds=a.max_seconds,
+                          device=a.device)
+        ds = data.load_dataset(a.dataset)
+        probe = models.build(a.kind, **{**overrides, "input_shape": ds.sample_shape})
+        from .training import plan
 
-    total = sum(e * s for _, e, s in plan(probe, len(ds.x_train), cfg))
-    bar = tqdm(total=total, unit="step", disable=a.quiet)
+        total = sum(e * s for _, e, s in plan(probe, len(ds.x_train), cfg))
+        bar = tqdm(total=total, unit="step", disable=a.quiet or not main)
 
-    def on_step(stage, epoch, step, loss):
-        bar.set_description(f"{stage} epoch {epoch + 1}")
-        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-        bar.update(1)
+        def on_step(stage, epoch, step, loss):
+            bar.set_description(f"{stage} epoch {epoch + 1}")
+            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+            bar.update(1)
 
-    result = workflow.train_on(a.kind, ds, cfg, on_step=on_step, **overrides)
-    bar.close()
-    path = workflow.save_result(result, a.name or f"{a.kind}-{a.latent}d", a.models)
-    t, p = result.metrics["test"], result.metrics["pca"]
-    print(f"saved {path}")
-    print(f"held-out: squared error/image {t['sse']:.2f} (PCA {p['sse']:.2f}), PSNR {t['psnr']:.2f} dB (PCA {p['psnr']:.2f} dB)")
-    return 0
+        result = workflow.train_on(a.kind, ds, cfg, on_step=on_step, **overrides)
+        bar.close()
+        if not main:
+            return 0
+        path = workflow.save_result(result, a.name or f"{a.kind}-{a.latent}d", a.models)
+        t, p = result.metrics["test"], result.metrics["pca"]
+        where = f" ({group.world} processes, {group.backend})" if group else ""
+        print(f"saved {path}{where}")
+        print(f"held-out: squared error/image {t['sse']:.2f} (PCA {p['sse']:.2f}), PSNR {t['psnr']:.2f} dB (PCA {p['psnr']:.2f} dB)")
+        return 0
+    finally:
+        distributed.shutdown()
 
 
 def _list(a) -> int:
@@ -126,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-seconds", type=float)
+    t.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, mps")
     t.add_argument("--name")
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(fn=_train)

@@ -98,8 +98,9 @@ def current() -> Group | None:
     return _GROUP
 
 
-def init_from_env(timeout_s: float = 600.0) -> Group | None:
-    """Join torchrun's process group (gloo on CPU, nccl on GPU); None when not launched by torchrun."""
+def init_from_env(device: str = "auto", timeout_s: float = 600.0) -> Group | None:
+    """Join torchrun's process group (nccl when training on a GPU, else gloo); None when not launched by
+    torchrun. `device` is the training's TrainConfig.device."""
     global _GROUP
     world = int(os.environ.get("WORLD_SIZE", "1") or 1)
     if world <= 1:
@@ -109,7 +110,8 @@ def init_from_env(timeout_s: float = 600.0) -> Group | None:
     import torch.distributed as dist
 
     rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
-    backend = "nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
+    on_gpu = torch.cuda.is_available() and (device == "auto" or device.startswith("cuda"))
+    backend = "nccl" if on_gpu and dist.is_nccl_available() else "gloo"
     if backend == "nccl":
         torch.cuda.set_device(local)
     dist.init_process_group(backend=backend, init_method="env://", timeout=datetime.timedelta(seconds=timeout_s))
