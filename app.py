@@ -1,6 +1,7 @@
 """Manifold Lab: navigation and the shared sidebar only; each page lives in pages/."""
 import streamlit as st
 
+from ui.share import tidy as tidy_link
 from ui.sidebar import sidebar
 from ui.widgets import prefetch_plotly
 
@@ -24,6 +25,7 @@ PAGES = {
 }
 
 nav = st.navigation(PAGES)
+tidy_link(nav.url_path)  # a pick on the latent map means nothing on another page
 st.session_state["selection"] = sidebar()
 with st.sidebar:
     prefetch_plotly()

@@ -4,7 +4,10 @@ Shows two ideas of DESIGN.md. "An autoencoder learns a manifold": a scatter of t
 split; click a point to see its image and reconstruction, click anywhere (or type a position)
 to see what the decoder makes there. "Pixel neighbours are not semantic neighbours": nearest
 neighbours and interpolation of a picked image, in pixel space vs in latent space, with the
-label agreement measured over the whole test split. Maths in ae_core.latent; caches in ui.cache.
+label agreement measured over the whole test split. Box or lasso a region to see its images, their
+reconstructions, counts per class, mean image and decoded mean code (ui.explorer); colour the map by class,
+reconstruction error, off-manifold score, a coordinate or a known factor. The picked point, the map and the
+colouring live in the URL (ui.share). Maths in ae_core.latent / ae_core.explore; caches in ui.cache.
 """
 from __future__ import annotations
 
@@ -14,8 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ae_core import evaluate, latent
-from ui import cache, path
+from ae_core import evaluate, export, latent
+from ui import cache, downloads, explorer, path, share
 from ui.upload import upload_panel
 from ui.widgets import plotly_points, require, robust_range, show_grid, show_image
 
@@ -24,7 +27,9 @@ STEPS = 9  # interpolation frames
 GRID = 60  # invisible clickable points per axis, so a click on "empty" space still selects something
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
           "#bcbd22", "#17becf"]
-KIND_TEST, KIND_TRAIN, KIND_GRID, KIND_MARK = 0, 1, 2, 3
+KIND_TEST, KIND_TRAIN, KIND_GRID, KIND_MARK = explorer.KIND_TEST, explorer.KIND_TRAIN, 2, 3
+# The maps of a code above 2-D: radio label -> Projector method (also the `map` link parameter's value).
+MAPS = {"PCA": "pca", "Two coordinates": "coords", "t-SNE": "tsne"}
 
 st.title("Latent space")
 path.intro(__file__)
@@ -50,9 +55,14 @@ opt = st.columns([3, 1, 1, 2])
 method, coords = "pca", (0, 1)
 if D > 2:
     stats = cache.latent_stats(sel.key, ds.name)
-    choice = opt[0].radio("Map of the latent space", ["PCA", "Two coordinates", "t-SNE"], horizontal=True,
+    linked = share.read("map", lambda v: explorer.parse_map(v, list(MAPS.values()), D))
+    if linked is not None:
+        st.session_state["ls_method"] = next(k for k, v in MAPS.items() if v == linked[0])
+        if linked[1] is not None:
+            st.session_state["ls_ci"], st.session_state["ls_cj"] = linked[1]
+    choice = opt[0].radio("Map of the latent space", list(MAPS), horizontal=True,
                           key="ls_method", help=f"The codes are {D}-dimensional; pick how to draw them flat.")
-    method = {"PCA": "pca", "Two coordinates": "coords", "t-SNE": "tsne"}[choice]
+    method = MAPS[choice]
     if method == "coords":
         top = [int(d) for d in stats.order[:2]]
         i = opt[1].selectbox("Across", range(D), index=top[0], format_func=lambda d: f"z{d}", key="ls_ci")
@@ -61,6 +71,9 @@ if D > 2:
             st.warning("Pick two different coordinates.")
             j = top[1] if i != top[1] else top[0]
         coords = (int(i), int(j))
+else:
+    share.read("map", lambda v: None)  # a 2-D code is drawn as it is: a link's map does not apply
+share.write("map", method if method != "coords" else f"coords:{coords[0]},{coords[1]}", "pca")
 with_train = opt[3].checkbox("Add the training split", key="ls_train",
                              help=f"{len(ds.x_train):,} more points, drawn under the test points (WebGL).")
 
@@ -75,11 +88,15 @@ map_id = hashlib.sha1(repr((sel.key, ds.name, method, coords)).encode()).hexdige
 spot_keys = (f"ls_spot_{map_id}_0", f"ls_spot_{map_id}_1")
 
 # ------------------------------------------------------------------ picked image (persists across reruns)
+linked_pick = share.read("pick", lambda v: explorer.parse_pick(v, n_test, len(ds.x_train)))
+if linked_pick is not None:
+    st.session_state["ls_pick"] = linked_pick
 pick = st.session_state.get("ls_pick")
 if not (isinstance(pick, tuple) and pick[0] in ("test", "train")
         and 0 <= pick[1] < (n_test if pick[0] == "test" else len(ds.x_train))):
     pick = ("test", 0)
     st.session_state["ls_pick"] = pick
+share.write("pick", explorer.pick_text(pick), "test:0")
 prev = st.session_state.get("ls_prev")
 
 
@@ -105,7 +122,12 @@ for k_, v in zip(spot_keys, pos_pick):
 
 
 def _on_select(keys=spot_keys):
-    pts = plotly_points(st.session_state.get("ls_map"))
+    event = st.session_state.get("ls_map")
+    region = explorer.region_points(event)
+    if region is not None:  # a box or a lasso: the selection panel shows it; the picked image stays
+        st.session_state["ls_region"] = region
+        return
+    pts = plotly_points(event)
     if not pts:
         return
     p = pts[0]
@@ -121,7 +143,9 @@ def _on_select(keys=spot_keys):
 
 
 # Containers fix the layout order while the upload (drawn last) is processed before the map.
+colouring, shown_classes = explorer.controls(sel, n_test, len(ds.x_train), names)
 c_map, c_panel = st.columns([3, 2])
+c_sel = st.container()
 c_nbrs = st.container()
 c_interp = st.container()
 c_upload = st.container()
@@ -172,13 +196,28 @@ with c_map:
     ys = np.concatenate([y_test, ds.y_train]) if with_train else y_test
     kinds = np.r_[np.full(n_test, KIND_TEST), np.full(len(ys) - n_test, KIND_TRAIN)]
     idxs = np.r_[np.arange(n_test), np.arange(len(ys) - n_test)]
-    for c in np.unique(ys):
-        m = ys == c
+    keep_m = np.isin(ys, shown_classes)
+    if colouring == "class":
+        for c in np.unique(ys[keep_m]):
+            m = ys == c
+            fig.add_trace(go.Scattergl(
+                x=emb[m, 0], y=emb[m, 1], mode="markers", name=_cls(c),
+                marker=dict(size=5, color=COLORS[int(c) % len(COLORS)], opacity=0.8),
+                customdata=np.column_stack([kinds[m], idxs[m]]),
+                hovertemplate=f"{_cls(c)} · #%{{customdata[1]}}<extra></extra>"))
+    else:
+        # One WebGL trace with a colour per point and a colour bar: 70,000 points stay one draw call.
+        vals = explorer.colour_values(sel, colouring, with_train)
+        label = next(c.label for c in explorer.explore.colourings(D, explorer.explore.factor_columns(ds, "test"))
+                     if c.key == colouring)
+        m = keep_m
+        lo_v, hi_v = np.nanpercentile(vals[m], [1, 99]) if m.any() else (0.0, 1.0)
         fig.add_trace(go.Scattergl(
-            x=emb[m, 0], y=emb[m, 1], mode="markers", name=_cls(c),
-            marker=dict(size=5, color=COLORS[int(c) % len(COLORS)], opacity=0.8),
-            customdata=np.column_stack([kinds[m], idxs[m]]),
-            hovertemplate=f"{_cls(c)} · #%{{customdata[1]}}<extra></extra>"))
+            x=emb[m, 0], y=emb[m, 1], mode="markers", name=label, showlegend=False,
+            marker=dict(size=5, color=vals[m], colorscale="Viridis", cmin=float(lo_v), cmax=float(max(hi_v, lo_v + 1e-9)),
+                        opacity=0.85, colorbar=dict(title=dict(text=label.split(" (")[0], side="right"), thickness=14)),
+            customdata=np.column_stack([kinds[m], idxs[m], ys[m], vals[m]]),
+            hovertemplate="#%{customdata[1]} · class %{customdata[2]} · %{customdata[3]:.3g}<extra></extra>"))
     marks = [(pos_pick, "picked", "circle-open", 16, "black")]
     if proj.invertible:
         marks.append((spot, "decoded spot", "x-thin-open", 14, "black"))
@@ -194,9 +233,11 @@ with c_map:
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=ax_x, yaxis_title=ax_y,
                       legend=dict(itemsizing="constant"), hovermode="closest",
                       title=f"{'test' + (' + train' if with_train else '')} codes of {sel.model_name}")
-    st.plotly_chart(fig, on_select=_on_select, selection_mode=("points",), key="ls_map")
+    st.plotly_chart(fig, on_select=_on_select, selection_mode=("points", "box", "lasso"), key="ls_map")
     st.caption("Click a point to pick that image" + ("; click anywhere else to decode that spot" if proj.invertible
-               else "") + ". Double-click resets the zoom.")
+               else "") + ". The box and lasso tools above the map select a region. Double-click resets the zoom."
+               + (" Colours span the 1st to 99th percentile." if colouring != "class" else ""))
+    explorer.embeddings_download(sel, proj, emb, with_train, names)
     if method == "tsne" and len(emb) > latent.TSNE_MAX_POINTS:
         st.caption(f"t-SNE embedded {latent.TSNE_MAX_POINTS:,} of these {len(emb):,} codes (a seeded random sample: "
                    f"its cost grows fastest with the points, minutes for all of them on two cores); each other code "
@@ -218,6 +259,9 @@ with c_panel:
     m1, m2 = st.columns(2)
     m1.metric("Squared error", f"{e['sse'][0]:.2f}")
     m2.metric("PSNR", f"{e['psnr'][0]:.1f} dB")
+    downloads.button("Image and reconstruction (PNG)", lambda: export.strip_png([np.stack([x_pick, rec])], scale=4),
+                     f"{pick[0]}_{pick[1]}_reconstruction.png", "ls_dl_pick",
+                     help="The picked image beside its reconstruction, 4x enlarged (every pixel a square).")
 
     st.markdown("**Decode any spot of the map**")
     if proj.invertible:
@@ -229,6 +273,8 @@ with c_panel:
         d1, d2 = st.columns(2)
         with d1:
             show_image(dec, "decoder output at ×", 140)
+            downloads.button("PNG", lambda: export.image_png(dec), "decoded_spot.png", "ls_dl_spot",
+                             help="The decoder's image at × as a PNG, 4x enlarged.")
         with d2:
             if D == 2:
                 st.caption("The decoder draws something at every point of the plane; far from the "
@@ -240,6 +286,17 @@ with c_panel:
     else:
         st.caption("A t-SNE map has no inverse: a spot between points is not any code. Use PCA or two "
                    "coordinates to decode arbitrary spots.")
+
+# ------------------------------------------------------------------ the selection (box or lasso)
+region = st.session_state.get("ls_region")
+if isinstance(region, dict):
+    region = {s: v[(v >= 0) & (v < len(_split(s)[0]))] for s, v in region.items() if s in ("test", "train")}
+    with c_sel:
+        def _emb_of(split, idx):
+            if split == "test":
+                return emb[idx]
+            return emb[n_test + idx] if with_train else proj.transform(cache.encoded(sel.key, ds.name, "train")[idx])
+        explorer.selection_panel(sel, region, _emb_of, names, proj)
 
 # ------------------------------------------------------------------ neighbours
 with c_nbrs:
@@ -255,6 +312,9 @@ with c_nbrs:
             st.markdown(f"**{label}** — {n_same} of {len(idx)} share its label "
                         f"({', '.join(_cls(v) for v in y_test[idx])})")
             show_grid(ds.x_test[idx], len(idx), scale=3)
+    downloads.button("Neighbour strips (PNG)", lambda: export.strip_png([ds.x_test[pix], ds.x_test[lat]], scale=3),
+                     f"neighbours_{pick[0]}_{pick[1]}.png", "ls_dl_nbrs",
+                     help="Top row: the pixel-space neighbours; bottom row: the latent-space neighbours.")
     pix_frac, lat_frac = cache.pixel_agreement(ds.name, K), cache.latent_agreement(sel.key, ds.name, K)
     verdict = ("more often in latent space" if lat_frac > pix_frac + 0.01 else
                "more often in pixel space" if pix_frac > lat_frac + 0.01 else "about as often in both")
@@ -282,9 +342,13 @@ with c_interp:
         b = ("test", int(to))
     x_b = _split(b[0])[0][b[1]]
     st.markdown(f"**Pixel space** (cross-fade): {_cls(y_pick)} → {_cls(_split(b[0])[1][b[1]])}")
-    show_grid(latent.interpolate_pixels(x_pick, x_b, STEPS), STEPS, scale=3)
+    strip_pix = latent.interpolate_pixels(x_pick, x_b, STEPS)
+    show_grid(strip_pix, STEPS, scale=3)
     st.markdown("**Latent space** (decode the codes on the straight line between the two codes)")
-    show_grid(latent.interpolate_latent(model, x_pick, x_b, STEPS), STEPS, scale=3)
+    strip_lat = latent.interpolate_latent(model, x_pick, x_b, STEPS)
+    show_grid(strip_lat, STEPS, scale=3)
+    downloads.button("Interpolation strips (PNG)", lambda: export.strip_png([strip_pix, strip_lat], scale=3),
+                     "interpolation.png", "ls_dl_interp", help="Top row: the cross-fade; bottom row: the latent morph.")
     st.caption("The cross-fade's middle frames are two ghosts laid on top of each other: the straight line in pixel "
                "space leaves the manifold of digits. The latent morph decodes every frame, so each one is an image "
                "the decoder can make — a digit, if the model is good (its ends are the reconstructions).")

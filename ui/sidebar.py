@@ -1,5 +1,5 @@
 """The sidebar shown on every page: dataset and model pickers, the picked model's card metrics, and the
-?dataset= / ?model= query parameters that make a copied link open the same view.
+?dataset= / ?model= query parameters (through ui.share) that make a copied link open the same view.
 
 `sidebar()` returns the run's Selection; app.py stores it for the pages (ui.widgets.selection()).
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from ae_core import data, store
-from ui import cache
+from ui import cache, share
 
 
 @dataclasses.dataclass
@@ -38,7 +38,7 @@ def sidebar() -> Selection:
     root = cache.models_root()
     with st.sidebar:
         st.markdown("### Data and model")
-        _from_link("dataset", DATASET_CHOICES, "dataset_name")
+        share.choice("dataset", DATASET_CHOICES, "dataset_name")
         ds_name = st.selectbox("Dataset", DATASET_CHOICES, key="dataset_name",
                                help="mnist-5k is embedded; full MNIST (60,000 / 10,000) is unpacked offline by the set-up; "
                                     "Fashion-MNIST and KMNIST must be downloaded first.")
@@ -59,7 +59,7 @@ def sidebar() -> Selection:
         elif not fitting:
             st.info(f"No stored model takes {ds.name}'s {ds.sample_shape} images; train one on the Train page.")
         default = _default_model(own, fitting)
-        _from_link("model", fitting, "model_name")
+        share.choice("model", fitting, "model_name")
         # A new dataset brings its own default model; within one dataset the user's choice stays.
         if fitting and (st.session_state.get("model_name") not in fitting
                         or st.session_state.get("_model_dataset") not in (None, ds.name)):
@@ -75,9 +75,10 @@ def sidebar() -> Selection:
             except store.CheckpointError as e:
                 st.error(f"Cannot load this model: {e}")
                 name = None
-        # The choice goes into the page's URL, so a copied link opens the same data and model.
-        _to_link("dataset", ds_name, data.DEFAULT)
-        _to_link("model", name, default)
+        # The choice goes into the page's URL, so a copied link opens the same data and model: the dataset
+        # actually shown, not the one asked for (a dataset that failed to load fell back to the default).
+        share.write("dataset", ds.name, data.DEFAULT)
+        share.write("model", name, default)
         if meta:
             _card(meta)
         if broken:
@@ -87,30 +88,6 @@ def sidebar() -> Selection:
                 for m in broken:
                     st.caption(f"**{m.name}**: {m.error}")
     return Selection(ds, name, model, meta, root)
-
-
-def _from_link(param: str, choices: list[str], key: str) -> None:
-    """A session's first run takes the widget's value from the URL's `param`, when it names a choice;
-    a stale or unknown value falls back to the default with a one-line notice."""
-    flag = f"_link_{param}_read"
-    if st.session_state.get(flag):
-        return
-    st.session_state[flag] = True
-    value = st.query_params.get(param)
-    if value is None:
-        return
-    if value in choices:
-        st.session_state[key] = value
-    else:
-        st.info(f"The link asks for {param} {value[:60]!r}, which is not available here; showing the default.")
-
-
-def _to_link(param: str, value: str | None, default: str | None) -> None:
-    if value is None or value == default:
-        if param in st.query_params:
-            del st.query_params[param]
-    elif st.query_params.get(param) != value:
-        st.query_params[param] = value
 
 
 def _default_model(own: list, fitting: list[str]) -> str | None:
