@@ -78,28 +78,32 @@ def per_image_errors(model, x: np.ndarray, k: int) -> np.ndarray:
     return errors(x, np.clip(partial_reconstruct(model, x, k), 0, 1))["sse"]
 
 
-def top_images(model, x: np.ndarray, layer: int, n_units: int = 8, n_top: int = 6) -> dict:
+def top_images(model, x: np.ndarray, layer: int, n_units: int = 8, n_top: int = 6, units=None) -> dict:
     """Units of `layer` (1 = the first hidden layer), each shown by the inputs that excite it most.
 
-    The units shown are the `n_units` whose activation varies most over x (a unit that never changes
+    The units shown are `units` where given (the same units of the same stack before and after
+    fine-tuning), else the `n_units` whose activation varies most over x (a unit that never changes
     says nothing); for each, the indices into x of its `n_top` largest activations, largest first.
     -> {"units": (U,), "top": (U, n_top) indices into x, "activation": (U, n_top), "spread": (U,) std}.
     """
     h = codes(model, x, layer)
     spread = h.std(0)
-    units = np.argsort(-spread, kind="stable")[: min(n_units, h.shape[1])]
+    if units is None:
+        units = np.argsort(-spread, kind="stable")[: min(n_units, h.shape[1])]
+    units = np.asarray(units, np.int64)
     top = np.argsort(-h[:, units], axis=0, kind="stable")[:n_top].T
     return {"units": units, "top": top, "activation": np.take_along_axis(h[:, units].T, top, 1),
             "spread": spread[units]}
 
 
 def walk(model, x_test: np.ndarray, x_train: np.ndarray | None = None, n_show: int = 8, n_filters: int = 24,
-         n_units: int = 8, n_top: int = 6, n_err: int | None = None) -> dict:
+         n_units: int = 8, n_top: int = 6, n_err: int | None = None, units=None) -> dict:
     """Everything the lecture's walk shows of one stack, from held-out images x_test:
     {"stages": stage_errors on the first n_err test images (all where None), each with "pca_sse" (PCA at
     the code's size, fitted on x_train) when x_train is given; "recon": (n_stages, n_show, *shape),
     the first n_show test images through the first k stages; "filters": (n_filters, *shape) first-layer
-    weights, each scaled to [0, 1]; "units": per layer (1..n), top_images on the test images}."""
+    weights, each scaled to [0, 1]; "units": per layer (1..n), top_images on the test images (of the
+    given units per layer where `units` is a list of them)}."""
     from .denoise import first_layer_filters
     from .evaluate import pca_metrics
 
@@ -113,4 +117,5 @@ def walk(model, x_test: np.ndarray, x_train: np.ndarray | None = None, n_show: i
     return {"stages": rows,
             "recon": np.stack([partial_reconstruct(model, show, k) for k in range(1, n_stages(model) + 1)]),
             "filters": first_layer_filters(model, n_filters),
-            "units": [top_images(model, x_test, k, n_units, n_top) for k in range(1, n_stages(model) + 1)]}
+            "units": [top_images(model, x_test, k, n_units, n_top, None if units is None else units[k - 1])
+                      for k in range(1, n_stages(model) + 1)]}

@@ -74,3 +74,8 @@ def test_walk_gathers_every_view_of_the_stack(greedy, ds):
     assert w["filters"].shape == (10, 1, 28, 28) and w["filters"].min() >= 0 and w["filters"].max() <= 1
     assert [u["top"].shape for u in w["units"]] == [(4, 3)] * 3
     assert all(r["pca_sse"] > 0 for r in w["stages"])
+
+
+def test_top_images_of_given_units(greedy, ds):
+    r = stacks.top_images(greedy, ds.x_test[:100], layer=1, n_top=2, units=[5, 3])
+    assert list(r["units"]) == [5, 3] and r["top"].shape == (2, 2)
