@@ -20,6 +20,9 @@ from .training import History, TrainConfig, train
 
 # Bounds for trainings that a web visitor can start (the CLI may go further).
 APP_LIMITS = {"epochs": 30, "seconds": 300.0, "n_train": 60_000, "latent_dim": 64, "hidden": 1024}
+# A greedy stack is saved twice: as fine-tuned (the model) and as its stages left it, under this name
+# (store.load(name, state=GREEDY_STATE)), so the stack can be shown before and after fine-tuning.
+GREEDY_STATE = "greedy"
 
 
 @dataclasses.dataclass
@@ -29,6 +32,7 @@ class TrainResult:
     metrics: dict
     dataset: data_mod.Dataset
     train_config: TrainConfig
+    states: dict = dataclasses.field(default_factory=dict)  # other weights to save beside the model's, by name
 
     def meta(self) -> dict:
         return {
@@ -50,18 +54,26 @@ def train_on(kind: str, dataset: data_mod.Dataset | str, train_config: TrainConf
     overrides.setdefault("input_shape", ds.sample_shape)
     model = models.build(kind, seed=cfg.seed, **overrides)
     x_train = ds.x_train if n_train is None else ds.x_train[:n_train]
-    history = train(model, x_train, cfg, on_step=on_step, on_epoch=on_epoch, should_stop=should_stop)
+    states: dict = {}
+
+    def keep_greedy(stage: str) -> None:
+        if stage == "fine-tune":  # every greedy stage is done; fine-tuning is about to change every layer
+            states[GREEDY_STATE] = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+
+    history = train(model, x_train, cfg, on_step=on_step, on_epoch=on_epoch, should_stop=should_stop,
+                    before_stage=keep_greedy)
     metrics = {
         "test": evaluate.model_metrics(model, ds.x_test),
         "pca": evaluate.pca_metrics(x_train, ds.x_test, model.latent_dim),
     }
-    return TrainResult(model, history, metrics, ds, cfg)
+    return TrainResult(model, history, metrics, ds, cfg, states)
 
 
 def save_result(result: TrainResult, name: str, root: str | Path | None = None, description: str = "") -> Path:
     m = result.meta()
     return store.save(result.model, name, root, dataset=m["dataset"], metrics=m["metrics"], history=m["history"],
-                      train_config=m["train_config"], description=description)
+                      train_config=m["train_config"], description=description,
+                      **({"states": result.states} if result.states else {}))
 
 
 def standard_config(kind: str, latent_dim: int) -> tuple[dict, dict]:

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import data, jobs, models, store, workflow
-from ui import cache, path
+from ui import cache, path, stacks_panel
 from ui.widgets import selection
 
 TRAIN_DATASETS = data.available()
@@ -224,4 +224,6 @@ if job_id:
         # Drawn with the page, so its buttons rerun the whole app (and the sidebar that they change).
         _panel(job_id, sel.models_root)
     _history(job_id)
+# The path's stacking step is this page's: a stored stack taken apart, stage by stage.
+stacks_panel.render(sel)
 path.next_link(__file__)

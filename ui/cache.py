@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ae_core import compress, data, denoise, embeddings, evaluate, factors, images, jobs, latent, manifold, store, workflow
+from ae_core import (compress, data, denoise, embeddings, evaluate, factors, images, jobs, latent, manifold,
+                     stacks, store, workflow)
 
 
 def models_root() -> Path:
@@ -218,6 +219,28 @@ def linear_angles(key: tuple, dataset_name: str) -> np.ndarray:
 def unrolling(dataset_name: str) -> list[dict]:
     """workflow.unrolling: PCA, Isomap, LLE and a small AE trained for about 2 s, once per server."""
     return workflow.unrolling(dataset_name, ae_seconds=2.0)
+
+
+# ---------------------------------------------------------------- stacks, layer by layer
+
+
+@st.cache_resource(show_spinner="Loading the stack as it was before fine-tuning…", max_entries=8)
+def _load_model_state(name: str, mtime: float, root: str, state: str):
+    return store.load(name, root, state=state)
+
+
+def get_model_state(name: str, state: str | None, root: Path | None = None):
+    """(model, meta) with the stored weights `state` (workflow.GREEDY_STATE: before fine-tuning); None: the final ones."""
+    if state is None:
+        return get_model(name, root)
+    root = root or models_root()
+    return _load_model_state(name, model_key(name, root)[1], str(root), state)
+
+
+@st.cache_data(show_spinner="Taking the stack apart, stage by stage…", max_entries=16)
+def stack_walk(key: tuple, dataset_name: str, state: str | None = None, units: tuple | None = None) -> dict:
+    ds = get_dataset(dataset_name)
+    return stacks.walk(get_model_state(key[0], state)[0], ds.x_test, ds.x_train, units=units)
 
 
 # ---------------------------------------------------------------- train / uploads
