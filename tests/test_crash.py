@@ -52,7 +52,7 @@ FORKER = textwrap.dedent("""
         mode = cmd["mode"]
         if mode in ("swap", "discard"):
             # The two-rename path, used where the kernel cannot swap folders atomically.
-            store._exchange = lambda a, b: False
+            store.atomic._exchange = lambda a, b: False
         if mode == "swap":  # between moving the old version aside and moving the new one in
             real, calls = os.replace, []
             def replace(src, dst):
@@ -69,7 +69,7 @@ FORKER = textwrap.dedent("""
                 return real_rename(src, dst)
             os.rename = rename
         elif mode == "write":  # weights written, config.json not yet
-            store._sha256 = lambda path: die()
+            store.checkpoint._sha256 = lambda path: die()
         store.save(B, cmd.get("name", "m"), root)
 
     # One save before forking, so that each child starts saving at once instead of importing
@@ -214,7 +214,7 @@ def test_kill_after_new_version_is_in_keeps_the_new_one(tmp_path, forker, versio
     assert row.name == "m" and not row.error
     assert _which(store.load("m", root)[0], versions) == 2
     assert [n[:7] for n in _hidden(root)] == [".old-m-"]  # never restored over a model that exists
-    monkeypatch.setattr(store, "STALE_SECONDS", 0)
+    monkeypatch.setattr(store.atomic, "STALE_SECONDS", 0)
     store.save(models.build("ae", seed=1, **SIZES), "other", root)
     assert _hidden(root) == []
     assert _which(store.load("m", root)[0], versions) == 2
@@ -239,7 +239,7 @@ def test_stale_leftovers_are_swept_fresh_ones_kept(tmp_path, monkeypatch):
     (root / ".keep-me").mkdir()  # not one of save's folders: never touched
     store.save(models.build("ae", seed=2, **SIZES), "n", root)
     assert _hidden(root) == [".del-x-0123abcd", ".keep-me", ".old-m-0123abcd", ".tmp-x-0123abcd"]
-    monkeypatch.setattr(store, "STALE_SECONDS", 0)
+    monkeypatch.setattr(store.atomic, "STALE_SECONDS", 0)
     store.save(models.build("ae", seed=2, **SIZES), "n", root)
     assert _hidden(root) == [".keep-me"]
     assert sorted(r.name for r in store.list_models(root)) == ["m", "n"]

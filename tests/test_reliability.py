@@ -576,7 +576,7 @@ def test_failed_rename_keeps_the_old_model(store_root, monkeypatch, call):
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", failing)
-    monkeypatch.setattr(store, "_exchange", lambda a, b: False)  # the two-rename path
+    monkeypatch.setattr(store.atomic, "_exchange", lambda a, b: False)  # the two-rename path
     with pytest.raises(store.CheckpointError, match="No space left on device"):
         store.save(_tiny(seed=2), "m", store_root)
     monkeypatch.undo()
@@ -591,7 +591,7 @@ def test_failed_atomic_exchange_keeps_the_old_model(store_root, monkeypatch):
     def failing(a, b):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store, "_exchange", failing)
+    monkeypatch.setattr(store.atomic, "_exchange", failing)
     with pytest.raises(store.CheckpointError, match="No space left on device"):
         store.save(_tiny(seed=2), "m", store_root)
     monkeypatch.undo()
