@@ -3,7 +3,10 @@ and each coordinate named by the image factor it tracks.
 
 Shows DESIGN.md's "disentangled, dominant factors" idea: coordinates are ranked by how much the
 data uses them (code variance, or KL for VAEs), and each is named after the measured factor
-(size, slant, stroke width, ...) that follows it best when it is swept, with the Pearson r.
+(size, slant, stroke width, ...) that follows it best when it is swept, with the Pearson r: a heuristic,
+and the page says so. On a dataset with ground-truth factors (sprites, mnist-affine) each coordinate is
+named by the true factor it shares most information with instead, beside the MI heatmap, MIG, SAP and
+DCI (ui/factors_panel.py).
 Maths in ae_core.latent / ae_core.factors; caches in ui.cache.
 """
 from __future__ import annotations
@@ -13,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from ae_core import evaluate, factors, latent
-from ui import cache, path
+from ui import cache, factors_panel, path
 from ui.widgets import require, show_grid, show_image
 
 MAX_SLIDERS = 16
@@ -33,6 +36,7 @@ ds, model = sel.dataset, sel.model
 D = model.latent_dim
 stats = cache.latent_stats(sel.key, ds.name)
 named = {n.dim: n for n in cache.factor_names(sel.key, ds.name, MAX_SLIDERS)}
+gt = factors_panel.scores(sel)  # ground-truth scores; None where the dataset has no factors
 shown = [int(d) for d in stats.order[:MAX_SLIDERS]]
 std = np.maximum(stats.std, 1e-3)  # a dead coordinate still needs a slider range
 lo, hi = stats.mean - SPREAD * std, stats.mean + SPREAD * std
@@ -69,6 +73,8 @@ for d in shown:  # a model retrained under the same name can have moved its rang
 
 
 def _label(d: int) -> str:
+    if gt is not None:
+        return gt.label(d)
     n = named.get(d)
     return n.label if n is not None else f"z{d}"
 
@@ -76,12 +82,17 @@ def _label(d: int) -> str:
 def _help(d: int) -> str:
     n = named.get(d)
     rs = ", ".join(f"{f} {r:+.2f}" for f, r in (n.rs if n else {}).items() if np.isfinite(r))
+    if gt is not None:
+        mi = ", ".join(f"{f} {v:.2f}" for f, v in zip(gt.factor_names, gt.nmi[d]))
+        return (f"{stats.score} {stats.importance[d]:.3g} (rank {shown.index(d) + 1}). Range: mean ± {SPREAD:g}σ of "
+                f"the training codes. Normalised mutual information with each ground-truth factor: {mi}.")
     return (f"{stats.score} {stats.importance[d]:.3g} (rank {shown.index(d) + 1}). Range: mean ± {SPREAD:g}σ of "
             f"the training codes. Pearson r of each factor with this coordinate: {rs or 'none measurable'}.")
 
 
 # ------------------------------------------------------------------ sliders and the decoded image
 st.subheader("Sliders")
+factors_panel.naming_note(ds, gt)
 if D > MAX_SLIDERS:
     st.caption(f"The {MAX_SLIDERS} most important of {D} coordinates (by {stats.score}); the others stay at "
                "the mean code (or at the random sample).")
@@ -131,6 +142,9 @@ with t2:
         c1.markdown(f"<div style='padding-top:14px'>{_label(d)}</div>", unsafe_allow_html=True)
         with c2:
             show_grid(row, TRAV_STEPS, scale=2)
+
+if gt is not None:
+    factors_panel.show(sel, gt, shown)
 
 # ------------------------------------------------------------------ the manifold map
 st.subheader("The decoder's map of the latent plane")

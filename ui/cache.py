@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ae_core import (compress, data, denoise, embeddings, evaluate, factors, images, jobs, latent, manifold,
-                     stacks, store, workflow)
+from ae_core import (compress, data, denoise, embeddings, evaluate, factors, groundtruth, images, jobs, latent,
+                     manifold, stacks, store, workflow)
 
 
 def models_root() -> Path:
@@ -109,6 +109,20 @@ def factor_names(key: tuple, dataset_name: str, max_dims: int = 16, n_bases: int
     """FactorName of the max_dims most important coordinates, swept around n_bases test codes."""
     return factors.name_model_factors(get_model(key[0])[0], encoded(key, dataset_name, "test"),
                                       latent_stats(key, dataset_name), max_dims, n_bases)
+
+
+@st.cache_data(show_spinner="Scoring the code against the ground-truth factors (MI, MIG, SAP, DCI)…", max_entries=16)
+def ground_truth(key: tuple, dataset_name: str) -> groundtruth.Scores:
+    """The model's disentanglement scores on a dataset with factors (its held-out encoder means)."""
+    return groundtruth.score(get_model(key[0])[0], get_dataset(dataset_name))
+
+
+@st.cache_data(show_spinner="Probing how far each factor moves along each coordinate…", max_entries=16)
+def traversal_effect(key: tuple, dataset_name: str, dims: tuple[int, ...], n_bases: int = 8) -> np.ndarray:
+    """(len(dims), F) factor movement per swept coordinate, around the first n_bases test codes."""
+    z = encoded(key, dataset_name, "test")
+    return groundtruth.traversal_effect(get_model(key[0])[0], get_dataset(dataset_name), z[:n_bases], dims,
+                                        np.maximum(latent_stats(key, dataset_name).std, 1e-3))
 
 
 # ---------------------------------------------------------------- denoise / compression / manifold
