@@ -7,12 +7,15 @@ that test split:
     embedding, scored on the *test* points' embedding (how well classes stay apart);
   * trustworthiness (k = 5, `metrics.trustworthiness`, scikit-learn's definition) of the test points' embedding
     against their original coordinates (how much the plane invents false neighbours);
+  * the classes' silhouette in the plane (`metrics.silhouette`: how far apart, relative to their
+    spread, the classes sit);
   * held-out reconstruction error (squared error per image) where the method can map back
     (PCA, autoencoders); None for Isomap, LLE and t-SNE, which have no inverse;
   * fit time in seconds (for an autoencoder: its training time from the model card).
 
-Isomap and LLE are fitted on a class-balanced prefix of the training split (`n_fit` points, so
-they take seconds on two cores) and map other points with their out-of-sample `.transform`.
+Isomap, LLE and UMAP are fitted on a class-balanced prefix of the training split (`n_fit` points:
+2,000 for Isomap and LLE so they take seconds on two cores, 10,000 for UMAP) and map other points,
+the test split included, with their out-of-sample `.transform`, as the encoder does.
 t-SNE has no out-of-sample map: it embeds the training prefix and the test points together
 (labels unused), and its result says so in `note`.
 
@@ -37,9 +40,13 @@ from sklearn.manifold import TSNE, Isomap, LocallyLinearEmbedding
 from . import data as data_mod
 from . import evaluate, metrics
 
-METHODS = ("PCA", "Isomap", "LLE", "t-SNE")
-NONLINEAR = ("Isomap", "LLE", "t-SNE")
+METHODS = ("PCA", "Isomap", "LLE", "t-SNE", "UMAP")
+NONLINEAR = ("Isomap", "LLE", "t-SNE", "UMAP")
 N_FIT = 2000  # training points for Isomap / LLE: a few seconds each on two cores
+# UMAP scales to far more points than Isomap / LLE (mnist-5k's 4,000 in about 5 s once numba has
+# compiled); the benchmark fits it on all of full MNIST's 60,000 training images.
+UMAP_N_FIT = 10_000
+UMAP_NEIGHBOURS = 15  # umap-learn's default, and the UMAP-loss AE's graph
 TSNE_N_FIT = 1000  # t-SNE embeds these plus the 1,000 test points: its cost grows fastest
 TRUST_K = 5
 DEFAULT_DIMS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 30, 40, 50, 64, 100)
@@ -64,9 +71,10 @@ class Embedder2D:
     rows; a prefix of the fixed split is class-balanced). PCA always uses every training point.
     """
 
-    def __init__(self, method: str = "PCA", n_fit: int = N_FIT, n_neighbors: int = 10, seed: int = 0):
+    def __init__(self, method: str = "PCA", n_fit: int | None = None, n_neighbors: int = 10, seed: int = 0):
         self.method = method
-        self.n_fit = n_fit
+        # None: the method's own cap (UMAP scales further than Isomap and LLE)
+        self.n_fit = n_fit if n_fit is not None else (UMAP_N_FIT if method == "UMAP" else N_FIT)
         self.n_neighbors = n_neighbors
         self.seed = seed
 
@@ -75,6 +83,11 @@ class Embedder2D:
             return PCA(2, random_state=self.seed)
         if self.method == "Isomap":
             return Isomap(n_neighbors=self.n_neighbors, n_components=2)
+        if self.method == "UMAP":
+            import umap  # numba compiles on first import (about 15 s): only when UMAP is asked for
+
+            # umap-learn's defaults; a fixed random_state makes it deterministic (and single-threaded).
+            return umap.UMAP(n_neighbors=UMAP_NEIGHBOURS, min_dist=0.1, n_components=2, random_state=self.seed)
         if self.method == "LLE":
             return LocallyLinearEmbedding(n_neighbors=self.n_neighbors, n_components=2, eigen_solver="arpack",
                                           random_state=self.seed)
@@ -127,31 +140,35 @@ def tsne_joint(x_train: np.ndarray, x_test: np.ndarray, n_fit: int = TSNE_N_FIT,
 
 
 def scores(x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray, z_train: np.ndarray, z_test: np.ndarray) -> dict:
-    """Held-out neighbourhood scores of a 2-D embedding: kNN accuracy (k = 1, 5) and trustworthiness."""
+    """Held-out scores of a 2-D embedding: kNN accuracy (k = 1, 5), trustworthiness, class silhouette."""
     out = {f"knn{k}": metrics.knn_accuracy(z_train, y_train[: len(z_train)], z_test, y_test, k) for k in (1, 5)}
     out["trust"] = metrics.trustworthiness(_flat(x_test), z_test, TRUST_K)
+    out["silhouette"] = metrics.silhouette(z_test, y_test[: len(z_test)])
     return out
 
 
 def _result(method, z_train, z_test, sc, recon_sse, fit_seconds, note="", n_test=None) -> dict:
     # n_test: embedding_test covers the first n_test test points (None: all of them).
     return {"method": method, "embedding_train": z_train, "embedding_test": z_test, "knn1": sc.get("knn1"),
-            "knn5": sc.get("knn5"), "trust": sc.get("trust"), "recon_sse": recon_sse, "fit_seconds": fit_seconds,
+            "knn5": sc.get("knn5"), "trust": sc.get("trust"), "silhouette": sc.get("silhouette"), "recon_sse": recon_sse, "fit_seconds": fit_seconds,
             "note": note, "n_test": n_test}
 
 
-def embed_method(ds: data_mod.Dataset, method: str, n_fit: int = N_FIT, n_neighbors: int = 10, seed: int = 0) -> dict:
-    """One of METHODS on a dataset: its 2-D train/test embeddings and held-out scores (a result dict)."""
-    n_ref = min(n_fit, len(ds.x_train))
+def embed_method(ds: data_mod.Dataset, method: str, n_fit: int | None = None, n_neighbors: int = 10, seed: int = 0) -> dict:
+    """One of METHODS on a dataset: its 2-D train/test embeddings and held-out scores (a result dict).
+
+    n_fit: training points the neighbourhood methods are fitted on (None: each method's own cap).
+    """
     if method == "t-SNE":
         m = min(len(ds.x_test), TSNE_MAX_TEST)
-        z_tr, z_te, secs = tsne_joint(ds.x_train, ds.x_test[:m], min(n_fit, TSNE_N_FIT), seed)
+        z_tr, z_te, secs = tsne_joint(ds.x_train, ds.x_test[:m], min(n_fit or TSNE_N_FIT, TSNE_N_FIT), seed)
         sc = scores(ds.x_test[:m], ds.y_train, ds.y_test[:m], z_tr, z_te)
         note = TSNE_NOTE.format(n=len(z_tr))
         if m < len(ds.x_test):
             note += TSNE_SUBSET_NOTE.format(m=m, n_test=len(ds.x_test))
         return _result(method, z_tr, z_te, sc, None, secs, note, n_test=m if m < len(ds.x_test) else None)
     emb = Embedder2D(method, n_fit, n_neighbors, seed).fit(ds.x_train)
+    n_ref = emb.n_fitted_
     # The k-NN classifier is fitted on every training point a method maps cheaply (PCA: all of them, as
     # the papers' protocol does); Isomap and LLE on the points they were fitted on.
     n_ref = len(ds.x_train) if emb.invertible else n_ref
@@ -178,7 +195,7 @@ def embed_model(ds: data_mod.Dataset, model, name: str, train_seconds: float | N
     return _result(label, z_tr, z_te, scores(ds.x_test, ds.y_train, ds.y_test, z_tr, z_te), sse, train_seconds, note)
 
 
-def compare(ds: data_mod.Dataset | str, methods=("PCA",), models: dict | None = None, n_fit: int = N_FIT,
+def compare(ds: data_mod.Dataset | str, methods=("PCA",), models: dict | None = None, n_fit: int | None = None,
             seed: int = 0) -> list[dict]:
     """Result dicts for each method and each model.
 

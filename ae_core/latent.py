@@ -2,7 +2,7 @@
 
 Owns the maths behind the Latent space and Generate pages (numpy in, numpy out; never streamlit):
 * `Projector` / `project_2d`: a 2-D map of latent codes (identity for 2-D latents; two chosen
-  coordinates, PCA or t-SNE above that). A fitted projector places new codes on the same map
+  coordinates, PCA, t-SNE or UMAP above that). A fitted projector places new codes on the same map
   and, for the linear maps, sends a spot of the map back to a code the decoder can draw.
 * `neighbours` / `share_label` / `label_agreement`: nearest neighbours in pixel space vs in latent
   space, and how often they share the query's label.
@@ -23,10 +23,13 @@ from threadpoolctl import threadpool_limits
 
 from . import evaluate, metrics
 
-METHODS = ("coords", "pca", "tsne")
+METHODS = ("coords", "pca", "tsne", "umap")
 # t-SNE is O(N^2)-ish and takes seconds on two cores beyond this; more points are placed by neighbours.
 TSNE_MAX_POINTS = 2000
 TSNE_ITER = 500  # the layout has settled by then on a few thousand codes; 1000 doubles the wait
+# UMAP is fitted on at most this many codes (about 15 s for 10,000 on two cores once numba has compiled);
+# every other code, and any new one, is placed by its out-of-sample transform.
+UMAP_MAX_POINTS = 10_000
 
 
 def _as_codes(z) -> np.ndarray:
@@ -41,11 +44,11 @@ def _as_codes(z) -> np.ndarray:
 class Projector:
     """A fitted map from D-dimensional codes to the plane, following scikit-learn's estimator contract.
 
-    method: "coords" (coordinates `coords[0]` and `coords[1]`), "pca" or "tsne". Latents of
+    method: "coords" (coordinates `coords[0]` and `coords[1]`), "pca", "tsne" or "umap". Latents of
     dimension <= 2 always use the identity (a 1-D latent gets a zero second axis), whatever `method`.
     After `fit(z)`: `embedding_` is the map of the fitted codes, `transform` places new codes
     (t-SNE has no out-of-sample map, so a new code goes to the mean position of its `k` nearest
-    fitted codes), and `inverse_transform` turns map positions back into codes for the linear
+    fitted codes; UMAP places it with its own transform), and `inverse_transform` turns map positions back into codes for the linear
     maps (identity, coords: other coordinates held at the training mean; pca: the point of the
     PCA plane through the mean). `invertible` says whether that inverse exists.
     """
@@ -78,6 +81,8 @@ class Projector:
         if self.kind_ == "tsne":
             self.embedding_ = self._fit_tsne(z)
             self.z_ = z
+        elif self.kind_ == "umap":
+            self.embedding_ = self._fit_umap(z)
         else:
             self.embedding_ = self.transform(z)
         return self
@@ -99,13 +104,28 @@ class Projector:
         emb[rest] = _knn_mean(z[rest], z[sub], emb_sub, self.k)
         return emb
 
+    def _fit_umap(self, z: np.ndarray) -> np.ndarray:
+        import umap  # numba compiles on first import: only when a UMAP map is asked for
+
+        n = len(z)
+        rng = np.random.default_rng(self.seed)
+        sub = np.sort(rng.choice(n, UMAP_MAX_POINTS, replace=False)) if n > UMAP_MAX_POINTS else np.arange(n)
+        self.umap_ = umap.UMAP(n_neighbors=min(15, len(sub) - 1), min_dist=0.1, random_state=self.seed).fit(z[sub])
+        emb = np.empty((n, 2), np.float32)
+        emb[sub] = self.umap_.embedding_
+        rest = np.setdiff1d(np.arange(n), sub)
+        if len(rest):
+            emb[rest] = self.umap_.transform(z[rest])
+        return emb
+
     def fit_transform(self, z) -> np.ndarray:
         return self.fit(z).embedding_
 
     # ------------------------------------------------------------------ using
     @property
     def invertible(self) -> bool:
-        return self.kind_ != "tsne"
+        # UMAP's inverse_transform is an approximate interpolation, not a map: treated like t-SNE's.
+        return self.kind_ not in ("tsne", "umap")
 
     def transform(self, z) -> np.ndarray:
         """(N, D) codes -> (N, 2) map positions."""
@@ -118,6 +138,8 @@ class Projector:
             return z[:, list(self.coords_)].copy()
         if self.kind_ == "pca":
             return self.pca_.transform(z).astype(np.float32)
+        if self.kind_ == "umap":
+            return np.asarray(self.umap_.transform(z), dtype=np.float32)
         return _knn_mean(z, self.z_, self.embedding_, self.k)
 
     def inverse_transform(self, p) -> np.ndarray:
@@ -131,7 +153,7 @@ class Projector:
             return z
         if self.kind_ == "pca":
             return self.pca_.inverse_transform(p).astype(np.float32)
-        raise ValueError("a t-SNE map has no inverse: a spot of it does not correspond to one code")
+        raise ValueError(f"a {self.axis_labels()[0][:-2]} map has no inverse: a spot of it does not correspond to one code")
 
     def axis_labels(self) -> tuple[str, str]:
         if self.kind_ == "identity":
@@ -141,6 +163,8 @@ class Projector:
         if self.kind_ == "pca":
             e = self.explained_
             return (f"PC1 ({e[0]:.0%} of code variance)", f"PC2 ({e[1]:.0%})")
+        if self.kind_ == "umap":
+            return ("UMAP 1", "UMAP 2")
         return ("t-SNE 1", "t-SNE 2")
 
 

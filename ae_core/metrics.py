@@ -148,6 +148,19 @@ def trustworthiness(x: np.ndarray, z: np.ndarray, k: int = 5, block: int = BLOCK
     return float(1.0 - penalty * (2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0))))
 
 
+def silhouette(z: np.ndarray, y: np.ndarray, sample: int = 5000, seed: int = 0) -> float:
+    """Mean silhouette of the classes in an embedding (scikit-learn's silhouette_score, Euclidean).
+
+    Its cost and memory grow with the square of the points, so above `sample` points it is the
+    score of a seeded random sample of them (scikit-learn's own sample_size option).
+    """
+    from sklearn.metrics import silhouette_score
+
+    z = np.asarray(z, dtype=np.float64).reshape(len(z), -1)
+    n = sample if len(z) > sample else None
+    return float(silhouette_score(z, np.asarray(y), sample_size=n, random_state=seed))
+
+
 def linear_probe(z_train: np.ndarray, y_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray,
                  cs: tuple[float, ...] = (0.01, 0.1, 1.0), n_val: int | None = None, max_iter: int = 300) -> dict:
     """Test error of a linear classifier on features: multinomial logistic regression on standardised

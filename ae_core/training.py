@@ -187,6 +187,10 @@ def fit(
     g = torch.Generator(device=x_fit.device).manual_seed(config.seed + (group.rank if group else 0))
     perm_gen = torch.Generator().manual_seed(config.seed)
     best, best_state, waited = math.inf, None, 0
+    # A module whose loss needs more than the batch (the UMAP-loss AE: the k-NN graph of the images
+    # it fits) builds that here, once per stage, and drops it after the last epoch.
+    if hasattr(module, "begin_fit"):
+        module.begin_fit(x_fit)
     loss_fn = _compiled(group.wrap(module) if group else module.loss, config)
     module.train()
     value, next_read = math.nan, 0.0
@@ -245,6 +249,8 @@ def fit(
                 break
         if hist.cancelled:
             break
+    if hasattr(module, "end_fit"):
+        module.end_fit()
     if best_state is not None:
         module.load_state_dict(best_state)
     hist.seconds = time.perf_counter() - t0

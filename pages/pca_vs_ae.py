@@ -1,5 +1,5 @@
 """PCA vs AE page: the same test points embedded in 2-D by PCA, the linear / MLP / variational
-autoencoders and (on request) Isomap, LLE and t-SNE; linked selection across the charts; held-out
+autoencoders and (on request) Isomap, LLE, t-SNE and UMAP; linked selection across the charts; held-out
 scores per method; reconstruction error against dimension; the linear AE's subspace against PCA's;
 and the swiss roll / S-curve, where a linear projection squashes what neighbourhood methods unroll.
 
@@ -17,10 +17,15 @@ from ae_core import embeddings, store
 from ui import cache, path
 from ui.widgets import CLASS_COLOURS, class_scatter, lazy_tabs, selected_ids, selection
 
-KIND_LABELS = {"linear": "Linear AE", "ae": "AE", "vae": "VAE", "beta-vae": "β-VAE"}
-KIND_ORDER = ("linear", "ae", "vae", "beta-vae")
+KIND_LABELS = {"linear": "Linear AE", "ae": "AE", "vae": "VAE", "beta-vae": "β-VAE", "umap-ae": "UMAP-loss AE"}
+KIND_ORDER = ("linear", "ae", "vae", "beta-vae", "umap-ae")
 HIGHLIGHT = "pca_highlight"  # point ids picked in any chart: kept apart from the charts' own widget state
 PER_ROW = 4
+# What each slow method is doing while the page waits (the first visit only: results are cached).
+WAIT = {"Isomap": "Isomap: neighbourhood graph and its shortest paths…", "LLE": "LLE: local linear fits…",
+        "t-SNE": "t-SNE of the training prefix and the test points together (about 10 s)…",
+        "UMAP": "UMAP: compiling it with numba (about 15 s, once per server) and fitting it on the training images "
+                "(about 5–25 s)…"}
 
 
 def _on_select(chart_key: str, label: str) -> None:
@@ -96,6 +101,7 @@ def _table(results: list[dict]) -> None:
         "1-NN acc.": r["knn1"],
         "5-NN acc.": r["knn5"],
         "trustworthiness (k=5)": r["trust"],
+        "silhouette": r.get("silhouette"),
         "fit time (s)": r["fit_seconds"],
         "note": r["note"],
     } for r in results]
@@ -104,6 +110,7 @@ def _table(results: list[dict]) -> None:
         "1-NN acc.": st.column_config.NumberColumn(format="%.3f"),
         "5-NN acc.": st.column_config.NumberColumn(format="%.3f", help="k-NN classifier fitted on the training points' 2-D embedding, scored on the test points'."),
         "trustworthiness (k=5)": st.column_config.NumberColumn(format="%.3f", help="1 = no test point gains false neighbours in 2-D."),
+        "silhouette": st.column_config.NumberColumn(format="%.3f", help="Mean silhouette of the classes on the test split's map (−1 to 1): how far apart the classes sit relative to their spread."),
         "fit time (s)": st.column_config.NumberColumn(format="%.2f", help="For autoencoders: training time from the model card."),
     })
 
@@ -200,7 +207,7 @@ ds = sel.dataset
 st.title("PCA vs autoencoders")
 path.intro(__file__)
 st.markdown("PCA is a linear projection: it can only flatten data onto a plane, so a curved manifold comes out "
-            "folded onto itself. An autoencoder's encoder is a non-linear map, and Isomap, LLE and t-SNE keep "
+            "folded onto itself. An autoencoder's encoder is a non-linear map, and Isomap, LLE, t-SNE and UMAP keep "
             "neighbourhoods instead of directions. Below, the same held-out points of "
             f"**{ds.name}** ({len(ds.x_test):,} test images) in each 2-D map.")
 
@@ -215,12 +222,14 @@ found, notes, KINDS = _usable_models(sel)
 def side_by_side() -> None:
     results = [cache.embedding_result(ds.name, "PCA")] + [cache.model_embedding_result(k, ds.name) for _, k in found]
     st.session_state.setdefault("pca_nonlinear", False)
-    extra = st.toggle("Add Isomap, LLE and t-SNE (slow the first time: t-SNE alone takes about 10 s on two idle "
-                      "cores; cached afterwards, and the table shows each method's measured fit time)",
+    extra = st.toggle("Add Isomap, LLE, t-SNE and UMAP (slow the first time: t-SNE takes about 10 s on two idle "
+                      "cores, UMAP about 25 s while numba compiles it; cached for every visitor afterwards, and the "
+                      "table shows each method's measured fit time)",
                       key="pca_nonlinear")
     if extra:
         for m in embeddings.NONLINEAR:
-            results.append(cache.embedding_result(ds.name, m))
+            with st.spinner(WAIT.get(m, f"{m}…")):
+                results.append(cache.embedding_result(ds.name, m))
     for n in notes:
         st.caption(n)
 
@@ -242,7 +251,9 @@ def side_by_side() -> None:
     _table(results)
     st.caption("Scores on the test split. k-NN accuracy: how well classes stay apart in 2-D; trustworthiness: how "
                "few false neighbours the map invents. Only PCA and the autoencoders can map back, so only they "
-               "have a reconstruction error.")
+               "have a reconstruction error. Isomap, LLE and UMAP are fitted on training images and place the test "
+               "images with their out-of-sample transform, as an encoder does; t-SNE cannot, so it embeds the test "
+               "images together with the training prefix (its note says so).")
 
 
 def error_and_subspace() -> None:

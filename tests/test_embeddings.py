@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ae_core import data, embeddings as E, evaluate, models, training
+from ae_core import data, embeddings as E, evaluate, metrics, models, training
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,18 @@ def test_nonlinear_methods_on_digits(digits):
     # Neighbourhood methods keep the digit classes apart better than a linear projection.
     assert res["LLE"]["knn5"] > res["PCA"]["knn5"] + 0.1
     assert res["Isomap"]["trust"] > res["PCA"]["trust"]
+
+
+def test_umap_is_out_of_sample_scored_like_the_others_and_beats_pca(digits):
+    res = {r["method"]: r for r in E.compare(digits, ("PCA", "UMAP"))}
+    u = res["UMAP"]
+    assert u["embedding_test"].shape == (len(digits.x_test), 2) and u["recon_sse"] is None
+    assert "out-of-sample transform" in u["note"] and u["fit_seconds"] > 0
+    # the same scores as every method: k-NN on the training map, trustworthiness, silhouette
+    assert u["knn5"] == pytest.approx(metrics.knn_accuracy(u["embedding_train"], digits.y_train,
+                                                           u["embedding_test"], digits.y_test, 5))
+    assert u["silhouette"] == pytest.approx(metrics.silhouette(u["embedding_test"], digits.y_test))
+    assert u["knn5"] > res["PCA"]["knn5"] + 0.2 and u["silhouette"] > res["PCA"]["silhouette"]
 
 
 @pytest.mark.slow

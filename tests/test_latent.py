@@ -78,7 +78,23 @@ def test_project_2d_matches_projector():
     np.testing.assert_allclose(latent.project_2d(z, "pca"), latent.Projector("pca").fit(z).embedding_)
     np.testing.assert_array_equal(latent.project_2d(z, "coords", coords=(0, 2)), z[:, [0, 2]])
     with pytest.raises(ValueError):
-        latent.project_2d(z, "umap")
+        latent.project_2d(z, "isomap")
+
+
+def test_umap_map_separates_clusters_places_new_codes_and_has_no_inverse():
+    rng = np.random.default_rng(2)
+    centres = np.array([[0] * 6, [20] * 6], np.float32)
+    z = np.concatenate([c + rng.standard_normal((60, 6)).astype(np.float32) for c in centres])
+    p = latent.Projector("umap", seed=0).fit(z)
+    emb = p.embedding_
+    assert emb.shape == (120, 2) and p.axis_labels() == ("UMAP 1", "UMAP 2") and not p.invertible
+    gap = np.linalg.norm(emb[:60].mean(0) - emb[60:].mean(0))
+    assert gap > 3 * max(emb[:60].std(0).max(), emb[60:].std(0).max())
+    # A new code near the second cluster lands with the second cluster (UMAP's own transform).
+    new = p.transform(centres[1][None] + 0.1)
+    assert np.linalg.norm(new - emb[60:].mean(0)) < np.linalg.norm(new - emb[:60].mean(0))
+    with pytest.raises(ValueError):
+        p.inverse_transform(emb[:1])
 
 
 def test_tsne_is_seeded_separates_clusters_and_places_new_points():
