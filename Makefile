@@ -12,7 +12,7 @@ MNIST := $(DATA)/mnist/SOURCE.json
 .PHONY: run test test-fast bench pretrain clean
 
 run: $(VENV)/.installed $(MNIST)
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m ui.serve --server.port $(PORT)  # streamlit run app.py, with the cache warm-up (ui/warm.py)
 
 test: $(VENV)/.installed-test $(MNIST)
 	$(PY) -m pytest
