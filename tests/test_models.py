@@ -102,8 +102,8 @@ def test_what_a_kind_accepts_comes_from_its_config_dataclass():
     from ae_core import jobs
 
     takes = {k: models.KINDS[k].accepts() for k in models.KINDS}
-    assert {k for k, a in takes.items() if "hidden" in a} == {"ae", "dae", "stacked", "sdae", "vae", "beta-vae"}
-    assert {k for k, a in takes.items() if "noise" in a} == {"ae", "dae", "stacked", "sdae", "sparse", "conv"}
+    assert {k for k, a in takes.items() if "hidden" in a} == {"ae", "dae", "stacked", "sdae", "vae", "beta-vae", "umap-ae"}
+    assert {k for k, a in takes.items() if "noise" in a} == {"ae", "dae", "stacked", "sdae", "sparse", "conv", "umap-ae"}
     assert {k for k, a in takes.items() if "beta" in a} == {"vae", "beta-vae"}
     assert all("input_shape" not in a and "latent_dim" in a for a in takes.values())
     # The Train page's and the CLI's form passes a kind only the fields it reads.
