@@ -74,3 +74,8 @@ def test_mnist_affine_applies_its_factors():
     # The identity transform gives the digit back.
     same = sprites.transform_digits(base.x_test[:5], np.ones(5), np.zeros(5))
     assert np.abs(same - base.x_test[:5]).max() < 1e-5
+
+
+def test_the_registry_says_which_datasets_have_factors():
+    assert data.factor_datasets() == ["sprites", "mnist-affine"]
+    assert not data.load_dataset("digits").has_factors

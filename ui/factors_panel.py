@@ -14,7 +14,7 @@ import streamlit as st
 from ae_core import data, groundtruth
 from ui import cache
 
-FACTOR_DATASETS = tuple(n for n in data.ENTRIES if n in ("sprites", "mnist-affine"))
+FACTOR_DATASETS = tuple(data.factor_datasets())
 
 
 def scores(sel) -> groundtruth.Scores | None:

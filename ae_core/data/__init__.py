@@ -434,6 +434,7 @@ class Entry:
     load: Callable[[], Dataset]
     images: bool  # images (N, C, H, W) the image pages take, or points (N, D) such as the swiss roll
     source: str  # where it comes from, in words
+    factors: bool = False  # rendered from known factors: its Dataset carries factors_* and factor_names
 
 
 ENTRIES: dict[str, Entry] = {
@@ -445,8 +446,8 @@ ENTRIES: dict[str, Entry] = {
     "swiss-roll": Entry(_swiss_roll, False, "generated (scikit-learn)"),
     "s-curve": Entry(_s_curve, False, "generated (scikit-learn)"),
     # Datasets with ground-truth factors (ae_core/data/sprites.py): Dataset.factors_* and factor_names.
-    "sprites": Entry(_sprites, True, "generated: dSprites' factor grid rendered at 32×32"),
-    "mnist-affine": Entry(_mnist_affine, True, "generated from mnist-5k: known scale and rotation"),
+    "sprites": Entry(_sprites, True, "generated: dSprites' factor grid rendered at 32×32", factors=True),
+    "mnist-affine": Entry(_mnist_affine, True, "generated from mnist-5k: known scale and rotation", factors=True),
     # Larochelle et al. (2007)'s harder digits, generated from full MNIST (ae_core/data/variants.py).
     "mnist-rot": Entry(lambda: variants.mnist_rot(), True, "generated from full MNIST: rotated digits"),
     "mnist-bg-rand": Entry(lambda: variants.mnist_bg_rand(), True, "generated from full MNIST: random backgrounds"),
@@ -459,6 +460,11 @@ DEFAULT = "mnist-5k"
 def image_datasets() -> list[str]:
     """The registered datasets of images, in registry order (the sidebar's choices)."""
     return [k for k, e in ENTRIES.items() if e.images]
+
+
+def factor_datasets() -> list[str]:
+    """The registered datasets with ground-truth factors, in registry order."""
+    return [k for k, e in ENTRIES.items() if e.factors]
 
 
 def available() -> list[str]:
