@@ -1,0 +1,207 @@
+"""Training throughput against the machine's matmul ceiling, at the batch sizes people train with.
+
+    python -m benchmarks.throughput                 # 1 thread -> benchmarks/throughput_results.{json,md}
+    python -m benchmarks.throughput --quick --out /tmp/tp   # tiny sizes, same code paths
+
+What is measured: `ae_core.training.train` itself (the one loop the app, the CLI and the workers use;
+its per-epoch validation pass and best-weights copy included) on the speed model of the suite
+(`workflow.standard_config("ae", 2)`: 784-512-256-2 and back), for every Adam implementation
+`TrainConfig.optimizer` offers ("auto" is what training uses), at each batch size of the grid; and,
+as an honest reference, a bare tensor loop (the same model.loss and Adam, nothing else) at the same
+batch sizes. FLOPs: 2 x sum(in*out) of the Linear layers per image forward, training = 3x forward.
+The ceiling is a float32 n^3 matmul on the same threads. Goal: ae_core.train at batch 64 reaches at
+least 70 % of it on one thread. Where a GPU is present, its images/s are measured the same way.
+Times are the best of --repeats, interleaved so a burst of load hits every row alike.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ae_core import data, models, workflow  # noqa: E402
+from ae_core.training import TrainConfig, split_validation, train  # noqa: E402
+
+IMPLS = ("auto", "fused", "foreach", "loop")
+GOAL_BATCH, GOAL_FRACTION = 64, 0.70
+
+
+def matmul_flops(n: int, repeats: int, device: str = "cpu") -> float:
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(n, n, generator=g).to(device), torch.randn(n, n, generator=g).to(device)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        if device != "cpu":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        a @ b
+        if device != "cpu":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best
+
+
+def linear_macs(model: torch.nn.Module) -> int:
+    return sum(m.in_features * m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear))
+
+
+def _fresh(shape, seed):
+    over, _ = workflow.standard_config("ae", 2)
+    return models.build("ae", seed=seed, input_shape=shape, **over), over
+
+
+def time_ae_core(x: np.ndarray, batch: int, epochs: int, impl: str, device: str, seed: int) -> float:
+    model, _ = _fresh(x.shape[1:], seed)
+    cfg = TrainConfig(epochs=epochs, batch_size=batch, seed=seed, patience=0, optimizer=impl, device=device)
+    t0 = time.perf_counter()
+    train(model, x, cfg)
+    if device != "cpu":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def time_bare(x_fit: np.ndarray, batch: int, epochs: int, device: str, seed: int) -> float:
+    model, _ = _fresh(x_fit.shape[1:], seed)
+    model.to(device).train()
+    xt = torch.tensor(x_fit, device=device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = torch.Generator(device=device).manual_seed(seed)
+    pg = torch.Generator().manual_seed(seed)
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        perm = torch.randperm(len(xt), generator=pg).to(device)
+        for i in range(0, len(xt), batch):
+            loss = model.loss(xt[perm[i:i + batch]], g)["loss"]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    if device != "cpu":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def measure(x: np.ndarray, batches, epochs: int, repeats: int, device: str, seed: int, impls=IMPLS) -> dict:
+    fit_idx, _ = split_validation(len(x), TrainConfig().val_fraction, seed)
+    x_fit = np.ascontiguousarray(x[fit_idx])
+    images = epochs * len(x_fit)
+    rows: dict[str, dict[str, list[float]]] = {str(b): {} for b in batches}
+    # Warm-up, not counted: the first training in a process pays for torch's lazy initialisation.
+    for impl in impls:
+        time_ae_core(x[:256], batches[0], 1, impl, device, seed)
+    time_bare(x_fit[:256], batches[0], 1, device, seed)
+    for _ in range(repeats):
+        for b in batches:
+            r = rows[str(b)]
+            for impl in impls:
+                r.setdefault(f"ae_core.train ({impl})", []).append(time_ae_core(x, b, epochs, impl, device, seed))
+            r.setdefault("bare tensor loop", []).append(time_bare(x_fit, b, epochs, device, seed))
+    return {b: {k: {"images_per_s": images / min(v), "seconds": v} for k, v in r.items()} for b, r in rows.items()}
+
+
+def run(args) -> dict:
+    torch.set_num_threads(args.threads)
+    ds = data.load_dataset(args.dataset)
+    x = np.ascontiguousarray(ds.x_train[: args.n_train], dtype=np.float32)
+    model, over = _fresh(ds.sample_shape, args.seed)
+    macs = linear_macs(model)
+    flops_per_image = 6 * macs
+    ceiling = matmul_flops(args.matmul_n, args.matmul_repeats)
+    cpu = measure(x, args.batches, args.epochs, args.repeats, "cpu", args.seed)
+    for b, r in cpu.items():
+        for k, v in r.items():
+            v["gflops"] = v["images_per_s"] * flops_per_image / 1e9
+            v["fraction_of_matmul"] = v["images_per_s"] * flops_per_image / ceiling
+    res = {
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join([os.path.basename(sys.executable), "-m", "benchmarks.throughput", *sys.argv[1:]]),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__,
+                    "threads": torch.get_num_threads(), "load_avg_before": os.getloadavg()},
+        "model": {"kind": "ae", "config": {k: list(v) if isinstance(v, tuple) else v for k, v in over.items()},
+                  "macs_forward": macs, "train_flops_per_image": flops_per_image},
+        "dataset": ds.name, "n_train": len(x), "epochs": args.epochs, "repeats": args.repeats,
+        "matmul": {"n": args.matmul_n, "gflops": ceiling / 1e9},
+        "cpu": cpu,
+    }
+    if torch.cuda.is_available() and not args.no_gpu:
+        gpu = measure(x, args.batches, args.epochs, args.repeats, "cuda", args.seed, impls=("auto",))
+        res["gpu"] = {"name": torch.cuda.get_device_name(0), "rows": gpu,
+                      "matmul_gflops": matmul_flops(args.matmul_n, args.matmul_repeats, "cuda") / 1e9}
+    goal_row = cpu.get(str(GOAL_BATCH), {}).get("ae_core.train (auto)")
+    if goal_row:
+        frac = goal_row["fraction_of_matmul"]
+        res["goal"] = {"text": f"ae_core.train at batch {GOAL_BATCH}, {args.threads} thread(s): >= "
+                               f"{GOAL_FRACTION:.0%} of the {args.matmul_n}^3 matmul's FLOP/s",
+                       "measured": frac, "target": GOAL_FRACTION, "result": "PASS" if frac >= GOAL_FRACTION else "FAIL"}
+    res["machine"]["load_avg_after"] = os.getloadavg()
+    return res
+
+
+def render_markdown(res: dict) -> str:
+    m = res["machine"]
+    lines = [f"# Training throughput ({res['date']})", "",
+             f"`{res['command']}` on {m['cpus']} CPUs, torch {m['torch']}, {m['threads']} thread(s); load average "
+             f"{m['load_avg_before'][0]:.1f} before, {m['load_avg_after'][0]:.1f} after. Model: ae "
+             f"{res['model']['config']} ({res['model']['train_flops_per_image'] / 1e6:.2f} MFLOP per training image); "
+             f"{res['n_train']} images ({res['dataset']}), {res['epochs']} epoch(s), best of {res['repeats']}. "
+             f"Ceiling: {res['matmul']['n']}^3 float32 matmul, {res['matmul']['gflops']:.1f} GFLOP/s.", "",
+             "| batch | loop | images / s | GFLOP/s | of the matmul |", "|---|---|---|---|---|"]
+    for b, rows in res["cpu"].items():
+        for k, v in rows.items():
+            lines.append(f"| {b} | {k} | {v['images_per_s']:,.0f} | {v['gflops']:.1f} | {v['fraction_of_matmul']:.0%} |")
+    if "gpu" in res:
+        lines += ["", f"GPU ({res['gpu']['name']}, matmul {res['gpu']['matmul_gflops']:,.0f} GFLOP/s):", "",
+                  "| batch | loop | images / s |", "|---|---|---|"]
+        for b, rows in res["gpu"]["rows"].items():
+            for k, v in rows.items():
+                lines.append(f"| {b} | {k} | {v['images_per_s']:,.0f} |")
+    if "goal" in res:
+        g = res["goal"]
+        lines += ["", f"Goal: {g['text']}: measured {g['measured']:.0%} — **{g['result']}**."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: checks the code paths, not a figure")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--dataset", default="mnist-5k")
+    ap.add_argument("--n-train", type=int, default=None)
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--batches", type=lambda s: [int(b) for b in s.split(",")], default=None)
+    ap.add_argument("--matmul-n", type=int, default=None)
+    ap.add_argument("--matmul-repeats", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-gpu", action="store_true")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks", help="folder for throughput_results.{json,md}")
+    a = ap.parse_args(argv)
+    q = a.quick
+    a.n_train = a.n_train or (300 if q else None)
+    a.epochs = a.epochs or (1 if q else 3)
+    a.repeats = a.repeats or (1 if q else 3)
+    a.batches = a.batches or ([64, 256] if q else [64, 256, 4096])
+    a.matmul_n = a.matmul_n or (256 if q else 2048)
+    res = run(a)
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / "throughput_results.json").write_text(json.dumps(res, indent=2) + "\n")
+    md = render_markdown(res)
+    (a.out / "throughput_results.md").write_text(md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
