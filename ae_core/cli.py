@@ -1,8 +1,10 @@
-"""The command line: train, list, eval, pretrain, download, prepare (and bench, when benchmarks/ is present).
+"""The command line: train, list, eval, export-model, import-model, pretrain, download, prepare (and bench,
+when benchmarks/ is present).
 
     python -m ae_core train --kind dae --dataset mnist-5k --latent 2 --noise masking:0.3 --epochs 30 --name my-dae
     python -m ae_core list
     python -m ae_core eval NAME
+    python -m ae_core export-model NAME --out NAME.zip; python -m ae_core import-model NAME.zip [--name NEW]
     python -m ae_core pretrain [--names ae-2d vae-2d]
     torchrun --standalone --nproc_per_node 2 -m ae_core train ...   (data-parallel: ae_core.distributed)
 """
@@ -83,6 +85,26 @@ def _eval(a) -> int:
     return 0
 
 
+def _export_model(a) -> int:
+    from pathlib import Path
+
+    from .store import transfer
+
+    out = Path(a.out or f"{store.sanitize_name(a.name)}.zip")
+    out.write_bytes(transfer.export_zip(a.name, a.models))
+    print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+    return 0
+
+
+def _import_model(a) -> int:
+    from .store import transfer
+
+    name, meta = transfer.import_zip(a.file, a.models, name=a.name, overwrite=a.overwrite, source=a.file)
+    print(f"imported {name} ({meta['kind']}, latent {meta['config']['latent_dim']}) into "
+          f"{a.models or store.default_root()}; weights checked against sha256 {meta['sha256'][:16]}…")
+    return 0
+
+
 def _pretrain(a) -> int:
     workflow.pretrain(a.models, a.names, epochs_scale=a.epochs_scale)
     return 0
@@ -150,6 +172,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("name")
     e.add_argument("--dataset")
     e.set_defaults(fn=_eval)
+
+    ex = sub.add_parser("export-model", help="write a stored model's folder as one ZIP (what the sidebar downloads)")
+    ex.add_argument("name")
+    ex.add_argument("--out", help="the ZIP to write (default: NAME.zip)")
+    ex.set_defaults(fn=_export_model)
+
+    im = sub.add_parser("import-model", help="add a model ZIP to the store, with every checkpoint check")
+    im.add_argument("file")
+    im.add_argument("--name", help="store it under this name (default: the name in its config.json)")
+    im.add_argument("--overwrite", action="store_true", help="replace a stored model of that name")
+    im.set_defaults(fn=_import_model)
 
     pr = sub.add_parser("pretrain", help="rebuild the shipped models")
     pr.add_argument("--names", nargs="*")

@@ -82,6 +82,9 @@ class JobSpec:
     n_train: int | None = None
     max_seconds: float | None = None
     seed: int = 0
+    # A dataset uploaded in the browser: the private .npz (data.user.save_private) the worker reads it from;
+    # `dataset` is then its name. None for the registered datasets.
+    dataset_file: str | None = None
 
     def overrides(self) -> dict:
         """The model-config overrides this spec asks of its kind: only fields its config dataclass has
@@ -160,6 +163,13 @@ def spec_to_dict(spec: JobSpec) -> dict:
 
 def dataset_for(spec: JobSpec) -> data_mod.Dataset:
     """The dataset a worker process trains on, from what the spec names (never an unpickled object)."""
+    if spec.dataset_file:
+        from .data import user
+
+        ds = user.load_private(spec.dataset_file)
+        if ds.name != spec.dataset:
+            raise data_mod.DatasetError(f"{spec.dataset_file} holds {ds.name!r}, not {spec.dataset!r}.")
+        return ds
     return data_mod.load_dataset(spec.dataset)
 
 
@@ -363,7 +373,7 @@ class JobManager:
                dataset: data_mod.Dataset | None = None, overwrite: bool = False) -> Job:
         """Validate spec, then start it. Raises ValueError (bad spec), Busy (too many running),
         or data.DatasetError (dataset not available)."""
-        ds = dataset if dataset is not None else data_mod.load_dataset(spec.dataset)
+        ds = dataset if dataset is not None else dataset_for(spec)
         validate(spec, ds, self.limits)
         name = store.sanitize_name(spec.name or f"{spec.kind}-{uuid.uuid4().hex[:6]}")
         root = Path(root) if root is not None else store.default_root()

@@ -18,6 +18,15 @@ def model_card(meta: dict) -> str:
         f"split seed {ds.get('split', {}).get('seed', '?')}).",
         "",
     ]
+    origin = ds.get("origin")
+    if isinstance(origin, dict) and origin:
+        # A user's own upload (ae_core.data.user): where the data came from, so the model can be traced to it.
+        lines += [f"Data: uploaded file `{origin.get('file', '?')}` ({origin.get('format', '?')}, "
+                  f"{origin.get('bytes', '?')} bytes, sha256 `{origin.get('sha256', '?')}`): "
+                  f"{origin.get('n_images', '?')} images in {origin.get('n_classes', '?')} classes, "
+                  f"{origin.get('n_train', '?')} train / {origin.get('n_test', '?')} test"
+                  + (f", resized to {origin['resized_to']}×{origin['resized_to']}" if origin.get("resized_to") else "")
+                  + ".", ""]
     if test:
         lines += [
             f"Held-out test split ({ds.get('split', {}).get('n_test', '?')} images):",
