@@ -72,8 +72,7 @@ def train_on(kind: str, dataset: data_mod.Dataset | str, train_config: TrainConf
 def save_result(result: TrainResult, name: str, root: str | Path | None = None, description: str = "") -> Path:
     m = result.meta()
     return store.save(result.model, name, root, dataset=m["dataset"], metrics=m["metrics"], history=m["history"],
-                      train_config=m["train_config"], description=description,
-                      **({"states": result.states} if result.states else {}))
+                      train_config=m["train_config"], description=description, states=result.states)
 
 
 def standard_config(kind: str, latent_dim: int) -> tuple[dict, dict]:

@@ -7,6 +7,10 @@ weights, loads them strictly and returns the model in eval mode; if a concurrent
 folder mid-read, it still reads config.json and the weights from one folder (by its descriptor).
 Every way a checkpoint can be bad raises `CheckpointError` with a readable message. Also the
 listing of a store (`list_models`, `stored_models`) and `delete`.
+
+A model may carry other named weights of the same model beside its own (`save(..., states=...)`), each in
+`state-<name>.safetensors` with its sha256 in config.json's "states"; `load(name, state=...)` reads one
+with the same checks. workflow.train_on keeps a greedy stack's weights before fine-tuning this way.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +32,7 @@ from .atomic import (CONFIG, WEIGHTS, CheckpointError, discard, open_folder, rea
 from .card import model_card
 
 FORMAT = "manifold-lab/1"
+_STATE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 CARD = "README.md"
 MAX_CONFIG_BYTES = 2_000_000
 MAX_WEIGHT_BYTES = 400_000_000
@@ -46,6 +52,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def state_file(state: str) -> str:
+    """The file of a named extra state, built from its (checked) name, never read from config.json."""
+    if not isinstance(state, str) or not _STATE_NAME.match(state):
+        raise CheckpointError(f"{state!r} is not a state name (lower-case letters, digits and '-').")
+    return f"state-{state}.safetensors"
+
+
 def versions() -> dict[str, str]:
     import numpy
     import safetensors
@@ -57,16 +70,27 @@ def versions() -> dict[str, str]:
 
 def save(model: Autoencoder, name: str, root: str | Path | None = None, *, dataset: dict | None = None,
          metrics: dict | None = None, history: dict | None = None, train_config: dict | None = None,
-         description: str = "", overwrite: bool = True) -> Path:
-    """Write the model atomically; returns its folder. Raises CheckpointError (also for a full or read-only disk)."""
+         description: str = "", overwrite: bool = True, states: dict[str, dict] | None = None) -> Path:
+    """Write the model atomically; returns its folder. `states`: other state dicts of the same model to keep
+    beside its weights, by name (loaded by `load(name, state=...)`). Raises CheckpointError (also for a full
+    or read-only disk)."""
     from safetensors.torch import save_file
 
     name = sanitize_name(name)
     root = Path(root) if root is not None else default_root()
 
+    extra = {s: state_file(s) for s in (states or {})}
+    expected_keys = set(model.state_dict())
+
     def fill(tmp: Path) -> None:
         state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS))
+        stored = {}
+        for s, fname in extra.items():
+            if set(states[s]) != expected_keys:  # a state that could not be loaded into this model
+                raise CheckpointError(f"{name}: state {s!r} does not hold this model's weights.")
+            save_file({k: v.detach().to("cpu").contiguous() for k, v in states[s].items()}, str(tmp / fname))
+            stored[s] = {"file": fname, "sha256": _sha256(tmp / fname)}
         meta = {
             "format": FORMAT,
             "name": name,
@@ -81,6 +105,8 @@ def save(model: Autoencoder, name: str, root: str | Path | None = None, *, datas
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "sha256": _sha256(tmp / WEIGHTS),
         }
+        if stored:
+            meta["states"] = stored
         (tmp / CONFIG).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         (tmp / CARD).write_text(model_card(meta))
 
@@ -96,7 +122,7 @@ def _parse_meta(raw: bytes, name: str) -> dict:
         raise CheckpointError(f"{name}: config.json is nested too deeply to be a model config.") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
         raise CheckpointError(f"{name}: config.json has no 'config' object.")
-    for key in ("dataset", "metrics", "history", "train"):
+    for key in ("dataset", "metrics", "history", "train", "states"):
         if not isinstance(meta.get(key, {}), dict):
             raise CheckpointError(f"{name}: config.json's {key!r} must be an object, not {type(meta[key]).__name__}.")
     if meta.get("kind") not in KINDS:
@@ -131,13 +157,15 @@ def _finite(t: torch.Tensor) -> bool:
     return bool(np.isfinite((t.float() if t.dtype == torch.bfloat16 else t).numpy()).all())
 
 
-def load(name: str, root: str | Path | None = None, device: str = "cpu") -> tuple[Autoencoder, dict]:
-    """(model in eval mode, meta). Raises CheckpointError for anything wrong with the checkpoint."""
+def load(name: str, root: str | Path | None = None, device: str = "cpu",
+         state: str | None = None) -> tuple[Autoencoder, dict]:
+    """(model in eval mode, meta); with `state`, the model with that stored state's weights instead of its
+    own (see save). Raises CheckpointError for anything wrong with the checkpoint."""
     folder = (Path(root) if root is not None else default_root()) / sanitize_name(name)
-    return retrying(_load_once, name, folder, device)
+    return retrying(_load_once, name, folder, device, state)
 
 
-def _load_once(name: str, folder: Path, device: str) -> tuple[Autoencoder, dict]:
+def _load_once(name: str, folder: Path, device: str, state_name: str | None = None) -> tuple[Autoencoder, dict]:
     from safetensors import SafetensorError
     from safetensors.torch import load as load_bytes
 
@@ -151,19 +179,25 @@ def _load_once(name: str, folder: Path, device: str) -> tuple[Autoencoder, dict]
             raise CheckpointError(f"{name}: {e}") from None
         except TypeError as e:
             raise CheckpointError(f"{name}: bad config ({e}).") from None
-        blob = read_file(dir_fd, WEIGHTS, MAX_WEIGHT_BYTES, name, f"{name}: {WEIGHTS} is missing.")
+        weights, expected = WEIGHTS, meta.get("sha256")
+        if state_name is not None:
+            entry = (meta.get("states") or {}).get(state_name)
+            weights = state_file(state_name)
+            if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+                raise CheckpointError(f"{name} has no stored state {state_name!r}.")
+            expected = entry["sha256"]  # required: a state file is only read against its hash
+        blob = read_file(dir_fd, weights, MAX_WEIGHT_BYTES, name, f"{name}: {weights} is missing.")
     finally:
         os.close(dir_fd)
-    expected = meta.get("sha256")
     if expected and hashlib.sha256(blob).hexdigest() != expected:
-        raise CheckpointError(f"{name}: {WEIGHTS} does not match the sha256 in config.json (truncated or replaced).")
+        raise CheckpointError(f"{name}: {weights} does not match the sha256 in config.json (truncated or replaced).")
     try:
         state = load_bytes(blob)
     except (SafetensorError, ValueError, RuntimeError, OSError, OverflowError) as e:
-        raise CheckpointError(f"{name}: {WEIGHTS} is not a valid safetensors file ({e}).") from None
+        raise CheckpointError(f"{name}: {weights} is not a valid safetensors file ({e}).") from None
     bad = [k for k, t in state.items() if not _finite(t)]
     if bad:
-        raise CheckpointError(f"{name}: {WEIGHTS} holds NaN or infinite weights ({', '.join(bad[:3])}); "
+        raise CheckpointError(f"{name}: {weights} holds NaN or infinite weights ({', '.join(bad[:3])}); "
                               "the training that wrote it diverged.")
     model = from_config(kind, config_to_dict(config))  # the zoo's one constructor; config checked above
     try:
