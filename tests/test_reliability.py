@@ -470,8 +470,7 @@ def test_absurd_sizes_refused_before_allocating(store_root, config):
 def test_load_only_ever_raises_checkpoint_error_for_shipped_model_damage(store_root):
     """Each byte-level damage to a real shipped checkpoint is one CheckpointError, or a load."""
     src = SHIPPED / "linear-2d"
-    if not (src / store.CONFIG).is_file():
-        pytest.skip("shipped models not present")
+    assert (src / store.CONFIG).is_file(), f"shipped model linear-2d is missing from {SHIPPED}"
     shutil.copytree(src, store_root / "m")
     blob = (store_root / "m" / store.WEIGHTS).read_bytes()
     meta = _meta(store_root)
@@ -685,8 +684,7 @@ def test_app_starts_without_models(tmp_path, monkeypatch, layout, match):
 
 @pytest.mark.slow
 def test_app_with_broken_models_beside_a_good_one(tmp_path, monkeypatch):
-    if not (SHIPPED / "ae-2d" / store.CONFIG).is_file():
-        pytest.skip("shipped models not present")
+    assert (SHIPPED / "ae-2d" / store.CONFIG).is_file(), f"shipped model ae-2d is missing from {SHIPPED}"
     root = tmp_path / "models"
     root.mkdir()
     shutil.copytree(SHIPPED / "ae-2d", root / "ae-2d")
