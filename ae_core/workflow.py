@@ -129,6 +129,9 @@ SHIPPED: tuple[Recipe, ...] = (
            "Denoising AE trained on a mix of Gaussian, masking and salt-and-pepper noise.", _COSINE),
     Recipe("sdae", "sdae", {"latent_dim": 16, "hidden": (256,)}, 40,
            "Stacked denoising AE: greedy stages on masked inputs, then fine-tuned.", {"fine_tune_epochs": 80}),
+    # The SDAE's plain twin (same layout, stages and seed, no noise): the Train page's stack walk shows both.
+    Recipe("stacked", "stacked", {"latent_dim": 16, "hidden": (256,)}, 40,
+           "Stacked AE: greedy stages on clean inputs, then fine-tuned.", {"fine_tune_epochs": 80}),
     Recipe("conv", "conv", {"latent_dim": 16}, 40, "Convolutional autoencoder, 16-D code."),
     Recipe("vae-2d", "vae", {"latent_dim": 2, "hidden": (256, 64)}, 100, "2-D variational autoencoder.",
            {"patience": 15}),
