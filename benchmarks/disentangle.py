@@ -122,13 +122,13 @@ def markdown(res: dict) -> str:
              "dci_informativeness": "DCI inform. (R²)"}
     lines = [f"Disentanglement on `{res['dataset']}`, mean ± std over seeds {res['seeds']} "
              "(`python -m benchmarks.disentangle`; encoder means of the held-out split):", "",
-             "| model | kind | " + " | ".join(names[m] for m in METRICS) + " | published (Locatello et al. 2019) |",
-             "|---|---|" + "---|" * len(METRICS) + "---|"]
+             "| model | kind | seeds | " + " | ".join(names[m] for m in METRICS) + " | published (Locatello et al. 2019) |",
+             "|---|---|---|" + "---|" * len(METRICS) + "---|"]
     for name, v in res["summary"].items():
         pub = PUBLISHED.get(v["kind"])
         pub_s = (f"MIG {pub['mig']}, SAP {pub['sap']}, DCI dis. {pub['dci_disentanglement']}" if pub
                  else "not in the study")
-        lines.append(f"| `{name}` | {v['kind']} | " + " | ".join(f"{v[m]['mean']:.3f} ± {v[m]['std']:.3f}" for m in METRICS)
+        lines.append(f"| `{name}` | {v['kind']} | {v['n_seeds']} | " + " | ".join(f"{v[m]['mean']:.3f} ± {v[m]['std']:.3f}" for m in METRICS)
                      + f" | {pub_s} |")
     if res["goal"]:
         g = res["goal"]
