@@ -25,6 +25,10 @@ Measures, in one run and one browser:
   datasets the latent page on mnist-5k and on full MNIST (10,000 test points): cold and new first render,
            and a click on the map -> the picked image's reconstruction loaded. Goal: full MNIST within 2x.
   memory   the server's resident memory after one latent-page visit per shipped model, on its dataset.
+  cold     the server started as `make run` starts it (`python -m ui.serve`: Streamlit plus the cache
+           warm-up of ui/warm.py): launch -> health check answered (the server start itself), launch ->
+           the warm-up's log line (every page visited once), then the first browser visit of every page
+           after that start, each in a new context. Goal: every page's first visit < 3 s.
   floor    the bare app with one three-point Plotly line chart added (?plotly=1), new visits: what any
            page that shows a Plotly chart costs a new visitor before it computes or draws anything of
            its own (Streamlit loads its 4.6 MB Plotly bundle on the first chart).
@@ -307,6 +311,58 @@ def memory_section(browser, app) -> dict:
     return {"before": before, "all_loaded": after, "models": [r.name for r in workflow.SHIPPED]}
 
 
+def cold_start_section(browser, paths: list[str], timeout_s: float = 900.0) -> dict:
+    """A fresh server from the app's launcher: its start, its warm-up, then each page's first visit."""
+    import subprocess
+    import urllib.request
+
+    from tests.browser.conftest import free_port
+    from ui.warm import WARM_DONE
+
+    log = OUT / "bench-cold-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(b"")
+    port = free_port()
+    t0 = time.monotonic()
+    with open(log, "ab") as f:
+        proc = subprocess.Popen([sys.executable, "-m", "ui.serve", "--server.headless", "true", "--server.port",
+                                 str(port), "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+                                cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+    out: dict = {"launcher": "python -m ui.serve"}
+    try:
+        deadline = t0 + timeout_s
+        while "start_s" not in out and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited; see {log}")
+            try:
+                with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        out["start_s"] = round(time.monotonic() - t0, 2)
+            except OSError:
+                time.sleep(0.1)
+        while time.monotonic() < deadline:
+            text = log.read_text(errors="replace")
+            line = next((ln for ln in text.splitlines() if WARM_DONE in ln), None)
+            if line:
+                out["warm_s"], out["warm_log"] = round(time.monotonic() - t0, 2), line.strip()
+                break
+            time.sleep(0.2)
+        url = f"http://localhost:{port}"
+        out["pages_ms"] = {}
+        for path in paths:
+            out["pages_ms"][path] = round(new_visits(browser, url + path, MAIN[path], 1)[0]["total_ms"], 1)
+            print(f"  first visit after start + warm-up {path:15s} {_s(out['pages_ms'][path])} s", flush=True)
+        out["goal_s"] = PAGE_GOAL_S
+        out["goal_met"] = all(v < PAGE_GOAL_S * 1000 for v in out["pages_ms"].values())
+        return out
+    finally:
+        proc.terminate()  # by its pid
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _median(visits: list[dict], key: str = "total_ms") -> float | None:
     vals = [v[key] for v in visits if v[key] is not None]
     return round(statistics.median(vals), 1) if vals else None
@@ -356,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the latent page's first render and click latency on each of these datasets")
     ap.add_argument("--clicks", type=int, default=8, help="timed clicks on the latent map per dataset")
     ap.add_argument("--no-memory", action="store_true", help="skip loading every shipped model for the memory figure")
+    ap.add_argument("--no-cold-start", dest="cold_start", action="store_false",
+                    help="skip the launcher's server start, warm-up and first visit of every page")
+    ap.add_argument("--only-cold-start", action="store_true", help="only that section (writes its own JSON)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "browser_results.json")
     args = ap.parse_args(argv)
     reason = browser_unavailable()
@@ -366,6 +425,24 @@ def main(argv: list[str] | None = None) -> int:
 
     waited = _wait_for_idle(args.idle_wait)
     load_before = os.getloadavg()
+    cold_start = None
+    if args.cold_start or args.only_cold_start:
+        # First, on a machine with no other server of ours: a cold start is the point of it.
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            try:
+                print("server start from the launcher, its warm-up, then each page's first visit:")
+                cold_start = cold_start_section(browser, args.pages)
+            finally:
+                browser.close()
+        print(f"  server start {cold_start.get('start_s')} s, warm-up done {cold_start.get('warm_s')} s after launch")
+        if args.only_cold_start:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps({"when": datetime.datetime.now().isoformat(timespec="seconds"),
+                                            "load_avg_before": load_before, "cold_start": cold_start},
+                                           indent=2, sort_keys=True) + "\n")
+            print(f"wrote {args.out}")
+            return 0
     app = StreamlitServer(ROOT / "app.py", log=OUT / "bench-app-server.log")
     bare = StreamlitServer(ROOT / "benchmarks" / "bare_app.py", log=OUT / "bench-bare-server.log")
     try:
@@ -422,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
                          "goal_s": PAGE_GOAL_S, "goal_met": met},
         "latent_by_dataset": by_dataset,
         "memory": memory,
+        "cold_start": cold_start,
     }
     if "mnist" in by_dataset and "mnist-5k" in by_dataset:
         small, big = by_dataset["mnist-5k"], by_dataset["mnist"]

@@ -1,24 +1,32 @@
-"""Load test: latent-slider latency on the Generate page for one visitor alone, then for several at once
-(optionally while another visitor trains a model on the Train page).
+"""Load test: a classroom on one server. Sessions on loopback move Generate's latent slider and click the
+Latent space map for a fixed time, at several session counts, with and without a training running.
 
-    python benchmarks/load.py                      # 4 pages, 8 moves each, one training during the load
-    python benchmarks/load.py --pages 8 --moves 12 --no-train --out /tmp/load.json
+    python benchmarks/load.py                                  # 1, 5, 10, 20 sessions x 60 s, idle and training
+    python benchmarks/load.py --sessions 1,2 --seconds 5      # a tiny check of the same code paths
 
-What is timed: a key press (ArrowRight, or ArrowLeft near the end of the range) on the first latent
-slider of /generate -> the decoded image's URL changes (the server re-ran the page and decoded the
-new code). "idle" is one page alone; "load" is --pages pages in separate browser sessions moving their
-sliders at the same time, with a training started on /train first unless --no-train. The ratio of the
-medians is what the extra visitors cost each of them.
+What is timed, per action: on /generate a key press (ArrowRight, or ArrowLeft near the end of the range)
+on the first latent slider -> the decoded image's URL changes (the server re-ran the fragment and
+decoded the new code); on /latent_space a click on a test image's point of the map -> the page says
+"Picked: test image #i" for that point. Session i of a level works on /generate when i is even and on
+/latent_space when it is odd (so one session is on /generate alone). "train" runs a training
+started from the Train page (30 epochs, the 300 s limit) during the whole measurement, restarted if
+it ends; the fraction of polls that found it running is recorded. Per level, condition and page:
+p50 / p95 / max latency, actions, time-outs and exception boxes seen ("errors"); then the smallest
+session count at which p95 passes 1 s, and the goal: the slider's median with one session on
+/generate while a training runs within 1.5x of idle.
 
-Bounded: --moves per page, a per-move timeout and a --deadline for the whole run; moves that time out
-are counted, not waited for. The server runs on a free port from this checkout's interpreter, with
-MANIFOLD_LAB_MODELS pointing at a temporary copy of models/ (a training saves its model there, never
-into the repository), and is stopped by its PID in a finally block.
+Bounded: at most 20 sessions, --seconds per phase, a per-action timeout and a --deadline for the whole
+run (no new actions after it). The server is the app's launcher (python -m ui.serve: the caches are
+warmed before the first phase) on a free port from this checkout's interpreter, with
+MANIFOLD_LAB_MODELS pointing at a temporary copy of models/ (a training saves there, never into the
+repository), stopped by its PID in a finally block. Writes JSON and Markdown.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
+import re
 import json
 import os
 import shutil
@@ -57,7 +65,7 @@ def start_server(port: int, models: Path, log: Path, timeout_s: float) -> subpro
     env = {**os.environ, "MANIFOLD_LAB_MODELS": str(models)}
     with open(log, "ab") as f:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "ui.serve", "--server.headless", "true",
              "--server.port", str(port), "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout_s
@@ -86,154 +94,321 @@ def stop_server(proc: subprocess.Popen | None) -> None:
         proc.wait(10)
 
 
-async def open_generate(browser, base: str, timeout_ms: int):
-    """A new session (its own browser context) on /generate, once a slider and the decoded image are shown."""
+MAX_SESSIONS = 20
+EXCEPTION = '[data-testid="stException"]'
+MAP = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+PICKED = re.compile(r"Picked: test image #(\d+)\b")
+# The map's test-image points (customdata [0, index]) that sit inside the plot, in page pixels.
+MAP_POINTS_JS = """
+(gd) => {
+  const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+  const out = [];
+  for (const t of gd._fullData) {
+    if (!t.x || !t.customdata || t.visible === false) continue;
+    for (let i = 0; i < t.x.length; i++) {
+      const cd = Array.from(t.customdata[i] || []);
+      if (cd[0] !== 0) continue;
+      const x = box.left + fl._size.l + fl.xaxis.l2p(t.x[i]), y = box.top + fl._size.t + fl.yaxis.l2p(t.y[i]);
+      if (x > box.left + fl._size.l + 10 && x < box.left + fl._size.l + fl._size.w - 10
+          && y > box.top + fl._size.t + 10 && y < box.top + fl._size.t + fl._size.h - 10) out.push({x, y, index: cd[1]});
+    }
+  }
+  return out;
+}
+"""
+
+
+async def open_page(browser, base: str, path: str, ready: str, timeout_ms: int):
+    """A new session (its own browser context) on path, once `ready` is attached."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
-    await page.goto(base + "/generate", wait_until="domcontentloaded", timeout=timeout_ms)
-    await page.wait_for_selector(SLIDERS, state="attached", timeout=timeout_ms)
-    await page.wait_for_function(DECODED_SRC_JS, arg=DECODED, timeout=timeout_ms)
+    await page.goto(base + path, wait_until="domcontentloaded", timeout=timeout_ms)
+    await page.wait_for_selector(ready, state="attached", timeout=timeout_ms)
+    if path == "/generate":
+        await page.wait_for_function(DECODED_SRC_JS, arg=DECODED, timeout=timeout_ms)
     return ctx, page
 
 
-async def move_slider(page, moves: int, timeout_ms: int, deadline: float) -> tuple[list[float], int]:
-    """(latencies in seconds, moves that timed out) for `moves` key presses on the first slider."""
+async def slider_action(page, state: dict, timeout_ms: int) -> float:
     slider = page.locator(SLIDERS).first
-    latencies, timeouts, key = [], 0, "ArrowRight"
-    for _ in range(moves):
-        if time.monotonic() > deadline:
-            break
-        now, top = await slider.get_attribute("aria-valuenow"), await slider.get_attribute("aria-valuemax")
-        bottom = await slider.get_attribute("aria-valuemin")
-        try:  # turn round near either end so every press changes the value
-            v, lo, hi = float(now), float(bottom), float(top)
-            key = "ArrowLeft" if v >= hi - (hi - lo) * 0.02 else ("ArrowRight" if v <= lo + (hi - lo) * 0.02 else key)
-        except (TypeError, ValueError):
-            pass
-        old = await page.evaluate(DECODED_SRC_JS, DECODED)
-        await slider.focus()
-        t0 = time.perf_counter()
-        await slider.press(key)
+    now, top = await slider.get_attribute("aria-valuenow"), await slider.get_attribute("aria-valuemax")
+    bottom = await slider.get_attribute("aria-valuemin")
+    try:  # turn round near either end so every press changes the value
+        v, lo, hi = float(now), float(bottom), float(top)
+        if v >= hi - (hi - lo) * 0.02:
+            state["key"] = "ArrowLeft"
+        elif v <= lo + (hi - lo) * 0.02:
+            state["key"] = "ArrowRight"
+    except (TypeError, ValueError):
+        pass
+    old = await page.evaluate(DECODED_SRC_JS, DECODED)
+    await slider.focus()
+    t0 = time.perf_counter()
+    await slider.press(state.get("key", "ArrowRight"))
+    await page.wait_for_function(CHANGED_JS, arg=[DECODED, old], timeout=timeout_ms, polling="raf")
+    return time.perf_counter() - t0
+
+
+PICKED_CHANGED_JS = """(cur) => {
+  const m = (document.querySelector('[data-testid="stMain"]').innerText || '').match(/Picked: test image #(\\d+)/);
+  return !!m && Number(m[1]) !== cur;
+}"""
+
+
+async def click_action(page, state: dict, timeout_ms: int) -> float:
+    """A click on a test image's point at least 30 px from the picked one -> another image is picked."""
+    chart = page.locator(MAP).first
+    await chart.scroll_into_view_if_needed()
+    points = await chart.evaluate(MAP_POINTS_JS)
+    text = await page.locator('[data-testid="stMain"]').inner_text()
+    m = PICKED.search(text)
+    current = int(m.group(1)) if m else -1
+    here = next((p for p in points if p["index"] == current), None)
+    choices = [p for p in points if p["index"] != current
+               and (here is None or (p["x"] - here["x"]) ** 2 + (p["y"] - here["y"]) ** 2 > 30 ** 2)]
+    if not choices:
+        raise RuntimeError("no test-image point to click on the map")
+    target = state["rng"].choice(choices)
+    t0 = time.perf_counter()
+    await page.mouse.click(target["x"], target["y"])
+    await page.wait_for_function(PICKED_CHANGED_JS, arg=current, timeout=timeout_ms, polling="raf")
+    return time.perf_counter() - t0
+
+
+async def open_session(browser, base: str, i: int, timeout_ms: int, page_timeout_ms: int) -> dict:
+    """Session i on its page, after one warm-up action (not counted); the clock starts after every session is open."""
+    path = "/generate" if i % 2 == 0 else "/latent_space"
+    ready, action = (SLIDERS, slider_action) if path == "/generate" else (MAP, click_action)
+    out = {"page": path, "latencies": [], "timeouts": 0, "errors": 0, "ctx": None, "pg": None, "action": action,
+           "state": {"rng": random.Random(i)}}
+    try:
+        out["ctx"], out["pg"] = await open_page(browser, base, path, ready, page_timeout_ms)
         try:
-            await page.wait_for_function(CHANGED_JS, arg=[DECODED, old], timeout=timeout_ms, polling="raf")
-            latencies.append(time.perf_counter() - t0)
-        except Exception:  # noqa: BLE001 - a Playwright TimeoutError: count it, go on
-            timeouts += 1
-        await page.wait_for_timeout(100)  # let the page finish drawing the rest of the rerun
-    return latencies, timeouts
+            await action(out["pg"], out["state"], timeout_ms)
+        except Exception:  # noqa: BLE001
+            pass
+    except Exception as e:  # noqa: BLE001 - the session could not open: an error, not a crash of the benchmark
+        out["errors"] += 1
+        out["open_error"] = f"{type(e).__name__}: {str(e)[:200]}"
+    return out
+
+
+async def act(s: dict, until: float, timeout_ms: int) -> dict:
+    page = s["pg"]
+    try:
+        while page is not None and time.monotonic() < until:
+            try:
+                s["latencies"].append(await s["action"](page, s["state"], timeout_ms))
+            except Exception as e:  # noqa: BLE001 - a Playwright TimeoutError, or a page that broke
+                s["timeouts" if "Timeout" in type(e).__name__ else "errors"] += 1
+            if await page.locator(EXCEPTION).count():
+                s["errors"] += 1
+                break
+            await page.wait_for_timeout(100)  # a person's pace, and let the rest of the rerun draw
+    finally:
+        if s["ctx"] is not None:
+            await s["ctx"].close()
+    return s
 
 
 async def start_training(browser, base: str, timeout_ms: int):
-    """A session that submits the Train page's form with its defaults; returns its context (kept open)."""
+    """A session that submits the Train page's form (30 epochs, the longest time limit); returns (ctx, page)."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     await page.goto(base + "/train", wait_until="domcontentloaded", timeout=timeout_ms)
     button = page.get_by_role("button", name="Train", exact=True)
     await button.wait_for(timeout=timeout_ms)
+    try:
+        await page.get_by_label("Epochs").fill("30")
+        seconds = page.locator('[data-testid="stSlider"]').filter(has_text="Time limit").get_by_role("slider")
+        await seconds.focus()
+        await seconds.press("End")
+    except Exception:  # noqa: BLE001 - the defaults still train; the running fraction tells
+        pass
     await button.click()
-    # Submitted once the job panel (a progress bar or a status line) appears.
     await page.wait_for_selector('[data-testid="stProgress"], [data-testid="stAlertContainer"]', timeout=timeout_ms)
     return ctx, page
 
 
-def summary(xs: list[float]) -> dict:
+async def keep_training(browser, base: str, first, until: float, timeout_ms: int) -> dict:
+    """Keep one training running until `until` (`first`: the session that started it): poll its panel,
+    start another if it ended."""
+    polls, running, started = 0, 0, 1
+    ctx, page = first
+    try:
+        while time.monotonic() < until:
+            await asyncio.sleep(2)
+            text = await page.locator('[data-testid="stMain"]').inner_text()
+            polls += 1
+            if re.search(r"· (running|queued)", text):
+                running += 1
+            elif time.monotonic() < until - 5:
+                await ctx.close()
+                ctx, page = await start_training(browser, base, timeout_ms)
+                started += 1
+    finally:
+        await ctx.close()
+    return {"polls": polls, "running_fraction": round(running / max(polls, 1), 3), "trainings_started": started}
+
+
+def stats(xs: list[float]) -> dict:
     if not xs:
         return {"n": 0}
     xs = sorted(xs)
-    return {"n": len(xs), "median_s": round(statistics.median(xs), 4), "p90_s": round(xs[int(0.9 * (len(xs) - 1))], 4),
-            "max_s": round(xs[-1], 4)}
+    q = lambda f: xs[min(len(xs) - 1, int(round(f * (len(xs) - 1))))]  # noqa: E731
+    return {"n": len(xs), "p50_s": round(statistics.median(xs), 4), "p95_s": round(q(0.95), 4), "max_s": round(xs[-1], 4)}
+
+
+async def phase(browser, base: str, n: int, train: bool, args) -> dict:
+    timeout_ms = int(args.action_timeout * 1000)
+    # The training is running (its worker started) before the sessions open and the clock starts.
+    first, trainer_error = None, None
+    if train:
+        try:
+            first = await start_training(browser, base, args.page_timeout * 1000)
+        except Exception as e:  # noqa: BLE001 - recorded: this phase then measures without a training
+            trainer_error = f"{type(e).__name__}: {str(e)[:300]}"
+    opened = await asyncio.gather(*[open_session(browser, base, i, timeout_ms, args.page_timeout * 1000)
+                                    for i in range(n)])
+    until = min(time.monotonic() + args.seconds, args._deadline)
+    trainer = (asyncio.create_task(keep_training(browser, base, first, until, args.page_timeout * 1000))
+               if first is not None else None)
+    runs = await asyncio.gather(*[act(s, until, timeout_ms) for s in opened])
+    out = {"sessions": n, "training": train, "pages": {}}
+    for path in ("/generate", "/latent_space"):
+        mine = [r for r in runs if r["page"] == path]
+        if mine:
+            out["pages"][path] = {**stats([x for r in mine for x in r["latencies"]]), "sessions": len(mine),
+                                  "timeouts": sum(r["timeouts"] for r in mine), "errors": sum(r["errors"] for r in mine)}
+    failed = [r["open_error"] for r in runs if "open_error" in r]
+    if failed:
+        out["open_errors"] = failed[:5]
+    if trainer is not None:
+        out["trainer"] = await trainer
+    elif train:
+        out["trainer"] = {"polls": 0, "running_fraction": 0.0, "trainings_started": 0, "error": trainer_error}
+    return out
 
 
 async def run(args) -> dict:
     from playwright.async_api import async_playwright
 
-    timeout_ms = int(args.move_timeout * 1000)
-    deadline = time.monotonic() + args.deadline
+    args._deadline = time.monotonic() + args.deadline
     port = args.port or free_port()
     tmp = Path(tempfile.mkdtemp(prefix="manifold-load-"))
-    proc, result = None, {}
+    proc, result = None, {"levels": args.sessions, "seconds": args.seconds, "cpus": os.cpu_count()}
     try:
         models = tmp / "models"
         shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns(".*"))
         t0 = time.perf_counter()
-        proc = start_server(port, models, tmp / "server.log", args.start_timeout)
+        log = tmp / "server.log"
+        proc = start_server(port, models, log, args.start_timeout)
         base = f"http://localhost:{port}"
         result["server_start_s"] = round(time.perf_counter() - t0, 2)
+        from ui.warm import WARM_DONE
+
+        while WARM_DONE not in log.read_text(errors="replace") and time.perf_counter() - t0 < args.start_timeout:
+            await asyncio.sleep(0.5)
+        result["warm_s"] = round(time.perf_counter() - t0, 2)
         result["load_avg_before"] = os.getloadavg()
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             try:
-                # Visit / first: until one session has run app.py (its st.navigation call), Streamlit
-                # treats the pages/ folder as legacy pages and runs /generate without app.py's sidebar.
-                ctx = await browser.new_context()
-                page = await ctx.new_page()
-                await page.goto(base + "/", wait_until="domcontentloaded", timeout=args.page_timeout * 1000)
-                await page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=args.page_timeout * 1000)
-                await ctx.close()
-                # Idle: one visitor alone; its first move is a warm-up (caches fill), not counted.
-                ctx, page = await open_generate(browser, base, args.page_timeout * 1000)
-                await move_slider(page, 1, args.page_timeout * 1000, deadline)
-                idle, idle_to = await move_slider(page, args.moves, timeout_ms, deadline)
-                await ctx.close()
-                result["idle"] = {**summary(idle), "timeouts": idle_to}
-                # Load: N visitors at once (each warmed up the same way), plus a training.
-                trainer = None
-                if args.train:
-                    trainer = await start_training(browser, base, args.page_timeout * 1000)
-                sessions = await asyncio.gather(*[open_generate(browser, base, args.page_timeout * 1000)
-                                                  for _ in range(args.pages)])
-                await asyncio.gather(*[move_slider(pg, 1, args.page_timeout * 1000, deadline) for _, pg in sessions])
-                runs = await asyncio.gather(*[move_slider(pg, args.moves, timeout_ms, deadline) for _, pg in sessions])
-                loaded = [x for lat, _ in runs for x in lat]
-                result["load"] = {**summary(loaded), "timeouts": sum(t for _, t in runs), "pages": args.pages,
-                                  "training": bool(args.train)}
-                if trainer is not None:
-                    text = await trainer[1].locator('[data-testid="stMain"]').inner_text()
-                    result["training_still_running"] = "running" in text or "queued" in text
-                    await trainer[0].close()
-                for ctx, _ in sessions:
-                    await ctx.close()
+                result["phases"] = []
+                for n in args.sessions:
+                    for train in args.conditions:
+                        if time.monotonic() > args._deadline:
+                            break
+                        ph = await phase(browser, base, n, train, args)
+                        result["phases"].append(ph)
+                        g = ph["pages"].get("/generate", {})
+                        l_ = ph["pages"].get("/latent_space", {})
+                        print(f"{n:3d} sessions {'+ training' if train else 'idle      '}: generate p50 {g.get('p50_s')} "
+                              f"p95 {g.get('p95_s')} (n {g.get('n')}), latent p50 {l_.get('p50_s')} p95 {l_.get('p95_s')} "
+                              f"(n {l_.get('n')}); timeouts {g.get('timeouts', 0) + l_.get('timeouts', 0)}, errors "
+                              f"{g.get('errors', 0) + l_.get('errors', 0)}"
+                              + (f"; training running {ph['trainer']['running_fraction']:.0%} of polls" if train else ""),
+                              flush=True)
             finally:
                 await browser.close()
         result["load_avg_after"] = os.getloadavg()
-        if result["idle"].get("n") and result["load"].get("n"):
-            result["ratio_median"] = round(result["load"]["median_s"] / result["idle"]["median_s"], 2)
-        result["cpus"] = os.cpu_count()
+        result.update(summarise(result["phases"]))
         return result
     finally:
         stop_server(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def summarise(phases: list[dict]) -> dict:
+    out = {"p95_passes_1s_at": {}, "errors": sum(v.get("errors", 0) + v.get("timeouts", 0)
+                                                   for ph in phases for v in ph["pages"].values())}
+    for train in (False, True):
+        for path in ("/generate", "/latent_space"):
+            levels = [ph["sessions"] for ph in phases if ph["training"] == train
+                      and ph["pages"].get(path, {}).get("p95_s", 0) > 1.0]
+            out["p95_passes_1s_at"][f"{path} {'training' if train else 'idle'}"] = min(levels) if levels else None
+    one = {ph["training"]: ph["pages"].get("/generate", {}) for ph in phases if ph["sessions"] == 1}
+    if one.get(False, {}).get("n") and one.get(True, {}).get("n"):
+        ratio = one[True]["p50_s"] / one[False]["p50_s"]
+        running = next((ph["trainer"]["running_fraction"] for ph in phases if ph["sessions"] == 1 and ph["training"]), 0)
+        out["goal"] = {"text": "Generate's slider median with one session while another trains, within 1.5x of idle",
+                       "idle_p50_s": one[False]["p50_s"], "training_p50_s": one[True]["p50_s"],
+                       "ratio": round(ratio, 2), "target": 1.5, "training_running_fraction": running,
+                       "result": "PASS" if ratio <= 1.5 and running >= 0.9 else "FAIL"}
+    return out
+
+
+def render_markdown(r: dict) -> str:
+    lines = [f"# Load: {r['cpus']} CPUs, {r['seconds']} s per phase", "",
+             f"Server start {r.get('server_start_s')} s (launcher), caches warm {r.get('warm_s')} s after launch; load "
+             f"average {r['load_avg_before'][0]:.1f} before, {r['load_avg_after'][0]:.1f} after.", "",
+             "| sessions | training | page | sessions on it | actions | p50 (s) | p95 (s) | max (s) | time-outs | errors |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for ph in r["phases"]:
+        for path, v in ph["pages"].items():
+            lines.append(f"| {ph['sessions']} | {'yes' if ph['training'] else 'no'} | {path} | {v['sessions']} | "
+                         f"{v.get('n', 0)} | {v.get('p50_s', '—')} | {v.get('p95_s', '—')} | {v.get('max_s', '—')} | "
+                         f"{v['timeouts']} | {v['errors']} |")
+    lines += ["", "p95 passes 1 s at: " + ", ".join(f"{k}: {v if v is not None else 'not within the levels run'}"
+                                                  for k, v in r["p95_passes_1s_at"].items()) + "."]
+    trains = [ph["trainer"] for ph in r["phases"] if ph.get("trainer")]
+    if trains:
+        lines.append("Training running during the training phases: "
+                     + ", ".join(f"{t['running_fraction']:.0%}" for t in trains) + " of polls.")
+    if "goal" in r:
+        g = r["goal"]
+        lines.append(f"Goal: {g['text']}: {g['training_p50_s']} s vs {g['idle_p50_s']} s = {g['ratio']}x — **{g['result']}**.")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--pages", type=int, default=4, help="visitors moving sliders at once (default 4)")
-    ap.add_argument("--moves", type=int, default=8, help="timed moves per page (default 8)")
-    ap.add_argument("--no-train", dest="train", action="store_false", help="no training during the load phase")
-    ap.add_argument("--move-timeout", type=float, default=30.0, help="seconds one move may take (default 30)")
+    ap.add_argument("--sessions", type=lambda s: [int(x) for x in s.split(",")], default=[1, 5, 10, 20],
+                    help=f"session counts, at most {MAX_SESSIONS} (default 1,5,10,20)")
+    ap.add_argument("--seconds", type=float, default=60.0, help="seconds per phase (default 60)")
+    ap.add_argument("--no-train", dest="train", action="store_false", help="only the phases without a training")
+    ap.add_argument("--action-timeout", type=float, default=30.0, help="seconds one action may take (default 30)")
     ap.add_argument("--page-timeout", type=int, default=180, help="seconds a page may take to first render")
-    ap.add_argument("--start-timeout", type=float, default=180.0, help="seconds the server may take to start")
-    ap.add_argument("--deadline", type=float, default=600.0, help="no new moves after this many seconds")
+    ap.add_argument("--start-timeout", type=float, default=600.0, help="seconds the server and its warm-up may take")
+    ap.add_argument("--deadline", type=float, default=1800.0, help="no new phases or actions after this many seconds")
     ap.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
-    ap.add_argument("--out", type=Path, help="also write the result as JSON here")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "load_results",
+                    help="writes OUT.json and OUT.md (default benchmarks/load_results)")
     args = ap.parse_args(argv)
+    if any(n < 1 or n > MAX_SESSIONS for n in args.sessions):
+        ap.error(f"session counts must be between 1 and {MAX_SESSIONS}")
+    args.conditions = [False, True] if args.train else [False]
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found: sudo apt-get install chromium", file=sys.stderr)
         return 2
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     result = asyncio.run(run(args))
-    idle, load = result.get("idle", {}), result.get("load", {})
-    print(f"server start {result.get('server_start_s')} s; load average before {result['load_avg_before'][0]:.1f}, "
-          f"after {result['load_avg_after'][0]:.1f} on {result['cpus']} CPUs")
-    print(f"idle  (1 page):  median {idle.get('median_s')} s, p90 {idle.get('p90_s')} s over {idle.get('n')} moves, "
-          f"{idle.get('timeouts')} timed out")
-    print(f"load  ({load.get('pages')} pages{' + a training' if load.get('training') else ''}): median "
-          f"{load.get('median_s')} s, p90 {load.get('p90_s')} s over {load.get('n')} moves, "
-          f"{load.get('timeouts')} timed out")
-    if "training_still_running" in result:
-        print(f"training still running at the end of the load phase: {result['training_still_running']}")
-    print(f"ratio (median under load / idle): {result.get('ratio_median')}")
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    md = render_markdown(result)
+    args.out.with_suffix(".md").write_text(md)
+    print(md)
     return 0
 
 
