@@ -22,10 +22,20 @@ KINDS = ("stacked", "sdae")
 N_SHOW = 8
 
 
+def _has_greedy(name: str, root) -> bool:
+    try:
+        return workflow.GREEDY_STATE in (store.read_meta(name, root).get("states") or {})
+    except store.CheckpointError:
+        return False
+
+
 def _default(names: list[str], sel) -> int:
+    """The sidebar's model if it is a stack; else the shipped SDAE, its plain twin, then any other, those
+    stored with their greedy stack (so both halves of the walk show) first."""
     if sel.model_name in names:
         return names.index(sel.model_name)
-    return names.index("sdae") if "sdae" in names else 0
+    order = sorted(names, key=lambda n: (not _has_greedy(n, sel.models_root), n not in ("sdae", "stacked"), n))
+    return names.index(order[0])
 
 
 def _table(before: dict | None, after: dict) -> pd.DataFrame:
@@ -43,6 +53,11 @@ def _table(before: dict | None, after: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _image(where, png: bytes, caption: str) -> None:
+    # At the PNG's own width (from its header): a grid stretched to a wide column blurs the digits.
+    where.image(png, caption=caption, width=int.from_bytes(png[16:20], "big"))
+
+
 def _recon_png(x_show: np.ndarray, walk: dict) -> bytes:
     return figures.grid_png(np.concatenate([x_show, *walk["recon"]]), ncols=len(x_show), scale=2)
 
@@ -58,13 +73,12 @@ def _layer(i: int, x_test: np.ndarray, before: dict | None, after: dict) -> None
     for col, (label, w) in zip(cols, shown):
         with col:
             if i == 0:
-                st.image(figures.grid_png(w["filters"], ncols=8, scale=2),
-                         caption=f"{len(w['filters'])} first-layer filters (W1's rows as images, each scaled on its "
-                                 f"own), {label}")
+                _image(st, figures.grid_png(w["filters"], ncols=8, scale=2),
+                       f"{len(w['filters'])} first-layer filters (W1's rows as images, each scaled on its own), {label}")
             u = w["units"][i]
-            st.image(_units_png(x_test, u),
-                     caption=f"Layer {i + 1}, {label}: units {', '.join(str(int(v)) for v in u['units'])} (one per "
-                             f"row), each by the {u['top'].shape[1]} test images that excite it most")
+            _image(st, _units_png(x_test, u),
+                   f"Layer {i + 1}, {label}: units {', '.join(str(int(v)) for v in u['units'])} (one per row), each "
+                   f"by the {u['top'].shape[1]} test images that excite it most")
 
 
 def render(sel) -> None:
@@ -105,8 +119,8 @@ def render(sel) -> None:
     x_show = ds.x_test[:N_SHOW]
     cols = st.columns(2 if before is not None else 1)
     for col, (label, w) in zip(cols, [("before fine-tuning", before), ("after fine-tuning", after)][-len(cols):]):
-        col.image(_recon_png(x_show, w), caption=f"{label}: top row the test images, then row k = through the "
-                                                 f"first k stages and back (k = 1 … {len(w['recon'])})")
+        _image(col, _recon_png(x_show, w), f"{label}: top row the test images, then row k = through the first k "
+                                           f"stages and back (k = 1 … {len(w['recon'])})")
     tabs = st.tabs([f"Layer {i + 1} ({s['units']} units)" for i, s in enumerate(after["stages"])])
     for i, tab in enumerate(tabs):
         with tab:
