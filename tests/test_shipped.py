@@ -48,6 +48,39 @@ def test_full_mnist_2d_ae_keeps_classes_apart(mnist):
     assert acc >= 0.79, f"mnist-ae-2d 5-NN accuracy {acc:.3f} (goal >= 0.79)"
 
 
+def _knn5(model, ds) -> float:
+    return metrics.knn_accuracy(evaluate.encode(model, ds.x_train), ds.y_train, evaluate.encode(model, ds.x_test),
+                                ds.y_test, 5)
+
+
+def test_umap_ae_reconstructs_no_worse_than_pca_2d(mnist5k):
+    """Issue 12: the UMAP-loss AE keeps a decoder: squared error per test image at most PCA-2D's."""
+    model, _ = store.load("umap-ae-2d")
+    ae = evaluate.model_metrics(model, mnist5k.x_test)["sse"]
+    pca = evaluate.pca_metrics(mnist5k.x_train, mnist5k.x_test, 2)["sse"]
+    assert ae <= pca, f"umap-ae-2d: {ae:.2f} vs PCA-2D {pca:.2f}"
+
+
+@pytest.mark.parametrize("umap_name, ae_name, dataset", [("umap-ae-2d", "ae-2d", "mnist-5k"),
+                                                         ("mnist-umap-ae-2d", "mnist-ae-2d", "mnist")])
+def test_umap_ae_keeps_classes_apart_better_than_the_plain_ae(umap_name, ae_name, dataset, mnist5k, mnist):
+    ds = mnist5k if dataset == "mnist-5k" else mnist
+    umap_acc, ae_acc = _knn5(store.load(umap_name)[0], ds), _knn5(store.load(ae_name)[0], ds)
+    assert umap_acc >= ae_acc + 0.05, f"{umap_name} 5-NN {umap_acc:.3f} vs {ae_name} {ae_acc:.3f}"
+
+
+# The issue's goals (UMAP's own 5-NN on mnist-5k's split; the paper's UMAP + AE on full MNIST). Missed so
+# far, so marked as expected failures, strictly: the day a retrained model meets a goal this test fails
+# until the mark is removed. Measured: 0.806 and 0.937 (benchmarks/papers_*.md).
+@pytest.mark.parametrize("name, dataset, goal", [
+    pytest.param("umap-ae-2d", "mnist-5k", 0.88, marks=pytest.mark.xfail(strict=True, reason="measured 0.806")),
+    pytest.param("mnist-umap-ae-2d", "mnist", 0.95, marks=pytest.mark.xfail(strict=True, reason="measured 0.937")),
+])
+def test_umap_ae_reaches_umaps_neighbourhoods(name, dataset, goal, mnist5k, mnist):
+    acc = _knn5(store.load(name)[0], mnist5k if dataset == "mnist-5k" else mnist)
+    assert acc >= goal, f"{name} 5-NN accuracy {acc:.3f} (goal >= {goal})"
+
+
 def test_sprites_beta_vae_disentangles_more_than_the_ae():
     """#13's goal, measured now on the shipped models (not read from a card): on sprites' held-out images the
     beta-VAE's MIG is at least 0.2 and above the plain AE's (benchmarks/disentangle.py gives it over seeds)."""
