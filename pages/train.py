@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import data, jobs, models, store, workflow
-from ui import cache, path, stacks_panel
+from ui import cache, own_data, path, stacks_panel
 from ui.widgets import selection
 
 TRAIN_DATASETS = data.available()
@@ -37,18 +37,21 @@ def _spec_from_form(v: dict) -> jobs.JobSpec:
     return jobs.JobSpec(
         kind=v["kind"], dataset=v["dataset"], name=name, latent_dim=int(v["latent"]), hidden=hidden, noise=noise,
         sparsity_weight=v["sparsity"], beta=v["beta"], epochs=int(v["epochs"]), batch_size=int(v["batch"]),
-        n_train=None if v["n_train"] in (None, 0) else int(v["n_train"]), max_seconds=float(v["seconds"]))
+        n_train=None if v["n_train"] in (None, 0) else int(v["n_train"]), max_seconds=float(v["seconds"]),
+        dataset_file=own_data.private_file(v["dataset"]))
 
 
 def _form(sel) -> None:
-    default_ds = sel.dataset.name if sel.dataset.name in TRAIN_DATASETS else data.DEFAULT
+    # This session's own uploads (ui.own_data) after the registered datasets.
+    choices = TRAIN_DATASETS + own_data.names()
+    if st.session_state.get("train_dataset") not in choices:
+        st.session_state["train_dataset"] = sel.dataset.name if sel.dataset.name in choices else data.DEFAULT
     with st.form("train_form"):
         c1, c2, c3 = st.columns(3)
         v = {}
         v["kind"] = c1.selectbox("Kind", list(models.KINDS), key="train_kind",
                                  format_func=lambda k: f"{k} — {models.KINDS[k].summary}")
-        v["dataset"] = c2.selectbox("Dataset", TRAIN_DATASETS, index=TRAIN_DATASETS.index(default_ds),
-                                    key="train_dataset")
+        v["dataset"] = c2.selectbox("Dataset", choices, key="train_dataset", format_func=own_data.label)
         v["name"] = c3.text_input("Model name", key="train_name", max_chars=store.MAX_NAME,
                                   placeholder="blank: kind-latent-id",
                                   help="Letters, digits, '-', '_' and '.'; an existing model's name is refused.")
@@ -148,7 +151,7 @@ def _result(snap: dict, root) -> None:
             "MSE / pixel": st.column_config.NumberColumn(format="%.5f"),
             "PSNR (dB)": st.column_config.NumberColumn(format="%.2f")})
         st.caption(f"Measured on {meta.get('dataset', {}).get('name', '?')}'s held-out test split when training ended.")
-    if snap["spec"].dataset in data.image_datasets():  # the ones the sidebar offers
+    if snap["spec"].dataset in data.image_datasets() + own_data.names():  # the ones the sidebar offers
         st.button(f"Open {name} in the sidebar", key=f"train_open_{snap['id']}", on_click=_select_model,
                   args=(name, snap["spec"].dataset))
 
@@ -211,6 +214,7 @@ st.markdown(
     f"{LIM['n_train']:,} images, a {LIM['latent_dim']}-D latent and {LIM['hidden']} units per layer; "
     f"{cache.job_manager().max_concurrent} trainings at once on this server. Stacked kinds train greedily, "
     "one stage per layer, then fine-tune.")
+own_data.panel(form_key="train_dataset")
 _form(sel)
 
 job_id = st.session_state.get(JOB_KEY)

@@ -34,9 +34,18 @@ def model_key(name: str | None, root: Path | None = None) -> tuple:
 
 
 @st.cache_resource(show_spinner="Loading dataset…", max_entries=6)
-def get_dataset(name: str) -> data.Dataset:
+def _registered_dataset(name: str) -> data.Dataset:
     # Shared read-only across sessions: a Dataset's arrays are never written to by the app.
     return data.load_dataset(name)
+
+
+def get_dataset(name: str) -> data.Dataset:
+    """A registered dataset (shared by every session), or this session's own upload (ui.own_data; its name
+    holds its content's hash, so arrays cached under that name are the same for anyone who has it)."""
+    from ui import own_data
+
+    own = own_data.get(name)
+    return own if own is not None else _registered_dataset(name)
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=24)
@@ -197,7 +206,7 @@ def manifold_errors(key: tuple, dataset_name: str, n: int = 500, seed: int = 0) 
 
 @st.cache_data(show_spinner="Decoding random latent points…", max_entries=16)
 def decoded_samples(key: tuple, dataset_name: str, n: int, seed: int) -> np.ndarray:
-    return manifold.decoded_samples(get_model(key[0])[0], encoded(key, dataset_name, "train"), n, seed)
+    return manifold.decoded_samples(get_model(key[0])[0], latent_stats(key, dataset_name), n, seed)
 
 
 # ---------------------------------------------------------------- pca vs ae

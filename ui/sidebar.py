@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from ae_core import data, store
-from ui import cache, share
+from ui import cache, own_data, share
 
 
 @dataclasses.dataclass
@@ -38,8 +38,10 @@ def sidebar() -> Selection:
     root = cache.models_root()
     with st.sidebar:
         st.markdown("### Data and model")
-        share.choice("dataset", DATASET_CHOICES, "dataset_name")
-        ds_name = st.selectbox("Dataset", DATASET_CHOICES, key="dataset_name",
+        # This session's own uploads (ui.own_data) after the registered datasets: no other session lists them.
+        choices = DATASET_CHOICES + own_data.names()
+        share.choice("dataset", choices, "dataset_name")
+        ds_name = st.selectbox("Dataset", choices, key="dataset_name", format_func=own_data.label,
                                help="mnist-5k is embedded; full MNIST (60,000 / 10,000) is unpacked offline by the set-up; "
                                     "Fashion-MNIST and KMNIST must be downloaded first.")
         try:
@@ -81,6 +83,7 @@ def sidebar() -> Selection:
         share.write("model", name, default)
         if meta:
             _card(meta)
+            _download_model(name, root)
         if broken:
             st.warning(f"{len(broken)} model(s) in {root} cannot be read and are not offered: "
                        f"{', '.join(m.name for m in broken)}.")
@@ -99,6 +102,20 @@ def _default_model(own: list, fitting: list[str]) -> str | None:
     if own:
         return own[0].name
     return "ae-2d" if "ae-2d" in fitting else (fitting[0] if fitting else None)
+
+
+def _download_model(name: str, root: Path) -> None:
+    """The picked model's folder (weights, config.json, card) as one ZIP, built only when clicked;
+    `python -m ae_core import-model` (ae_core.store.transfer) adds it back to a store, checked."""
+    import functools
+
+    from ae_core.store import transfer
+
+    st.download_button("Download model (.zip)", functools.partial(transfer.export_zip, name, root),
+                       file_name=f"{name}.zip", mime="application/zip", key="download_model", on_click="ignore",
+                       icon=":material/download:",
+                       help="Weights (safetensors), config.json and the model card in one ZIP. Load it elsewhere with "
+                            "`python -m ae_core import-model FILE.zip`: the same checks as any checkpoint.")
 
 
 def _no_models(root: Path) -> None:
