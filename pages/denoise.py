@@ -10,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ae_core import denoise, images, models, noise, store
-from ui import cache, path
+from ae_core import denoise, export, images, models, noise, store
+from ui import cache, downloads, path, share
 from ui.upload import upload_panel
 from ui.widgets import keep, off_manifold_note, require, show_grid, show_image
 
@@ -81,6 +81,24 @@ label_of = {n: f"{lbl} ({n})" for lbl, n in picks.items()}
 
 # ---------------------------------------------------------------- noise
 st.subheader("1 · Noisy in, clean out")
+
+
+def _linked_noise(v: str) -> tuple[str, float]:
+    """?noise=KIND:LEVEL (the noise spec as the page writes it), checked against this page's kinds and ranges."""
+    kind, _, lvl = v.partition(":")
+    if kind not in LEVELS:
+        raise ValueError(f"the noise types are {', '.join(LEVELS)}")
+    level = float(lvl)
+    _, lo_, hi_, _ = LEVELS[kind]
+    if not lo_ <= level <= hi_:  # NaN fails this too
+        raise ValueError(f"its level must be between {lo_:g} and {hi_:g}")
+    return kind, round(level / 0.05) * 0.05
+
+
+linked = share.read("noise", _linked_noise)
+if linked is not None:
+    st.session_state["dn_source"] = "Test images"
+    st.session_state["dn_kind_Test images"], st.session_state[f"dn_level_{linked[0]}"] = linked
 source = st.radio("Images", ["Test images", "Upload noisy images"], horizontal=True, key="dn_source")
 nc1, nc2, nc3 = st.columns([2, 2, 1])
 kinds = list(NOISE_LABELS) if source == "Upload noisy images" else [k for k in NOISE_LABELS if k != "none"]
@@ -91,8 +109,10 @@ if nkind == "none":
     nc2.caption("No noise added: the upload is denoised as it is.")
 else:
     what, lo, hi, default = LEVELS[nkind]
-    level = nc2.slider(f"Level ({what})", lo, hi, default, 0.05, key=f"dn_level_{nkind}")
+    st.session_state.setdefault(f"dn_level_{nkind}", default)  # not value=: a link may have set it
+    level = nc2.slider(f"Level ({what})", lo, hi, step=0.05, key=f"dn_level_{nkind}")
     spec = f"{nkind}:{level:g}"
+share.write("noise", spec if source == "Test images" else None, "masking:0.5")
 seed = int(nc3.number_input("Noise seed", 0, 10_000, 0, key="dn_seed"))
 with_nlm = st.checkbox("Also non-local means (h tuned on 8 training images, not on these)", value=True, key="dn_nlm")
 
@@ -153,6 +173,19 @@ if source == "Test images":
         _column(cols[-1], comp.clean[r], f"#{i} (label {ds.class_names[ds.y_test[i]]})", None, f"dn_clean_{r}")
     st.caption("Under each image: its PSNR · SSIM against the clean original (higher is better). "
                "Download buttons give 4x-enlarged PNGs.")
+
+    def _batch_zip() -> bytes:
+        cols = {"noisy": comp.noisy, **{m: comp.outputs[m] for m in methods}, "clean": comp.clean}
+        imgs = [cols[c][r] for r in range(len(idx)) for c in cols]
+        names = [f"{i}_{c.split(' ')[0]}" for i in idx for c in cols]
+        manifest = [{"image": i, "column": c, "psnr_db": "" if c == "clean" else round(float(comp.psnr[c][r]), 3),
+                     "ssim": "" if c == "clean" else round(float(comp.ssim[c][r]), 4), "noise": spec, "seed": seed}
+                    for r, i in enumerate(idx) for c in cols]
+        return export.images_zip(np.stack(imgs), names, manifest=manifest)
+
+    downloads.button("The whole batch (ZIP)", _batch_zip, f"denoised_{spec.replace(':', '-')}_seed{seed}.zip",
+                     "dn_dl_zip", help="Every image above as a 4x-enlarged PNG, and manifest.csv with each one's "
+                                       "PSNR and SSIM.")
 
     st.markdown(f"**Measured over the first 200 test images** (noise `{spec}`, seed {seed})")
     big = cache.denoise_comparison(keys, ds.name, tuple(range(min(200, len(ds.x_test)))), spec, seed, with_nlm)
@@ -219,9 +252,12 @@ def filters_section() -> None:
     for col, (lbl, name) in zip(fcols, picks.items()):
         m, _ = cache.get_model(name)
         with col:
-            show_grid(denoise.first_layer_filters(m, 30), ncols=5, scale=2,
+            tiles = denoise.first_layer_filters(m, 30)
+            show_grid(tiles, ncols=5, scale=2,
                       caption=f"{lbl} ({name}): locality {denoise.filter_locality(m):.3f} "
                               f"(untrained {denoise.untrained_locality(m):.3f})")
+            downloads.button("PNG", lambda t=tiles: export.grid_png(t, 5, scale=4), f"filters_{name}.png",
+                             f"dn_dl_filters_{lbl}", help="These filters as one PNG, 4x enlarged.")
 
     st.markdown("**The same architecture at two noise levels**")
     dae_like = [(n, nz) for n, k, nz in stored if k in ("dae", "sdae", "ae", "sparse") and "|" not in nz and ":" in nz]

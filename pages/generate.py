@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ae_core import evaluate, factors, latent
-from ui import cache, factors_panel, path
+from ae_core import evaluate, export, factors, latent
+from ui import cache, downloads, factors_panel, path, share
 from ui.widgets import require, show_grid, show_image
 
 MAX_SLIDERS = 16
@@ -70,6 +70,10 @@ for d in shown:  # a model retrained under the same name can have moved its rang
     v = st.session_state.get(_key(d))
     if not isinstance(v, float) or not lo[d] <= v <= hi[d]:
         st.session_state[_key(d)] = float(np.clip(stats.mean[d] if v is None else v, lo[d], hi[d]))
+# A shared link's code (?code=z0,z1,...: every coordinate, for this model) sets the sliders once per session.
+linked = share.read("code", lambda v: np.asarray(share.floats(v, D), np.float32))
+if linked is not None:
+    _set_code(linked)
 
 
 def _label(d: int) -> str:
@@ -116,8 +120,12 @@ def sliders_and_image() -> None:
     for d in shown:
         z[d] = st.session_state[_key(d)]
     img = evaluate.decode(model, z[None])[0]
+    # The mean code (Reset) is the default and stays out of the link.
+    share.write("code", share.fmt_floats(z), share.fmt_floats(np.clip(stats.mean, lo, hi)))
     with right:
         show_image(img, "the decoder's image of this code", 280)
+        downloads.button("PNG", lambda: export.image_png(img), f"decoded_{sel.model_name}.png", f"{prefix}_dl_img",
+                         help="The decoder's image of this code, 4x enlarged (every pixel a square).")
         near = int(np.argmin(((ds.x_train.reshape(len(ds.x_train), -1) - img.reshape(1, -1)) ** 2).sum(1)))
         show_image(ds.x_train[near], f"closest training image (#{near}, {ds.class_names[ds.y_train[near]]})", 112)
 
@@ -142,6 +150,9 @@ with t2:
         c1.markdown(f"<div style='padding-top:14px'>{_label(d)}</div>", unsafe_allow_html=True)
         with c2:
             show_grid(row, TRAV_STEPS, scale=2)
+downloads.button("Traversal grid (PNG)", lambda: export.strip_png(list(rows), scale=2),
+                 f"traversals_{sel.model_name}_test{int(idx)}.png", "gen_dl_trav",
+                 help="One row per coordinate, in the order above.")
 
 if gt is not None:
     factors_panel.show(sel, gt, shown)
@@ -169,6 +180,8 @@ grid = latent.decode_grid(model, centre, dims, ((stats.lo[dims[0]], stats.hi[dim
 show_grid(grid.reshape(-1, *grid.shape[2:]), GRID_N, scale=2,
           caption=f"→ z{dims[0]} from {stats.lo[dims[0]]:.2f} to {stats.hi[dims[0]]:.2f};  "
                   f"↑ z{dims[1]} from {stats.lo[dims[1]]:.2f} to {stats.hi[dims[1]]:.2f}")
+downloads.button("Decoded map (PNG)", lambda: export.grid_png(grid.reshape(-1, *grid.shape[2:]), GRID_N, scale=2),
+                 f"manifold_{sel.model_name}_z{dims[0]}_z{dims[1]}.png", "gen_dl_map")
 
 # ------------------------------------------------------------------ factor table
 st.subheader("What each coordinate controls")

@@ -1,0 +1,122 @@
+"""The latent map's explorer at full MNIST's 70,000 points, in Chromium: how long a colour change and a
+box selection take, from the action to the page settled with its visible effect.
+
+`explorer_section(browser, app_url, n)` opens `/latent_space?dataset=mnist`, ticks "Add the training split"
+(10,000 test + 60,000 training codes, one WebGL trace), then n times each: colour by reconstruction error
+and back to class (until the colour bar appears / disappears), and a box drawn over the middle of the map
+(until the "Selection: N images" heading shows). benchmarks/browser_bench.py can call it beside its other
+sections; `python -m benchmarks.explorer_bench --tiny` runs it on mnist-5k's 5,000 points as a smoke test.
+The harness (server, waits) is the browser tests' own (tests/browser/conftest.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from conftest import OUT, VIEWPORT, App, StreamlitServer, browser_unavailable, launch_chromium  # noqa: E402
+
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+HAS_BAR = "() => !!document.querySelector('.js-plotly-plot .colorbar')"
+NO_BAR = "() => !document.querySelector('.js-plotly-plot .colorbar')"
+
+
+def _colour(app: App, label: str, until: str) -> float:
+    box = app.main.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by")
+    box.click()
+    t = time.perf_counter()
+    app.act(lambda: app.page.get_by_role("option", name=re.compile(label)).first.click(), until=until,
+            timeout=300_000)
+    return (time.perf_counter() - t) * 1000
+
+
+def _box(app: App, k: int) -> float:
+    chart = app.main.locator(CHART).first
+    chart.scroll_into_view_if_needed()
+    chart.hover()
+    chart.locator('a[data-title="Box Select"]').click()
+    a = chart.evaluate("(gd) => { const fl = gd._fullLayout, b = gd.getBoundingClientRect();"
+                       " return {l: b.left + fl._size.l, t: b.top + fl._size.t, w: fl._size.w, h: fl._size.h}; }")
+    s = 0.08 + 0.02 * (k % 3)  # a slightly different box each time, so each is a new selection
+    x0, y0 = a["l"] + a["w"] * (0.5 - s), a["t"] + a["h"] * (0.5 - s)
+    x1, y1 = a["l"] + a["w"] * (0.5 + s), a["t"] + a["h"] * (0.5 + s)
+    app.page.evaluate("window.__boxN = (document.querySelector('h3[id^=selection]') || {}).innerText || ''")
+
+    def drag():
+        m = app.page.mouse
+        m.move(x0, y0)
+        m.down()
+        m.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
+        m.move(x1, y1, steps=4)
+        m.up()
+
+    t = time.perf_counter()
+    app.act(drag, until="() => [...document.querySelectorAll('h3')].some((h) => /^Selection: [\\d,]+ image/.test("
+                        "h.innerText) && h.innerText !== window.__boxN)", timeout=300_000)
+    return (time.perf_counter() - t) * 1000
+
+
+def explorer_section(browser, app_url: str, n: int = 3, dataset: str = "mnist") -> dict:
+    """Median ms of a colour change and of a box selection on the latent map with both splits drawn."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = ctx.new_page()
+        app = App(page, app_url)
+        app.open("/", timeout=300_000)
+        app.open(f"/latent_space?dataset={dataset}", timeout=300_000)
+        app.act(lambda: app.main.get_by_text("Add the training split").click(),
+                until=f"() => {{ const gd = document.querySelector('{CHART}');"
+                      " return !!gd && (gd._fullData || []).some((t) => t.x && t.x.length > 5000); }",
+                timeout=300_000)
+        points = page.evaluate(f"() => (document.querySelector('{CHART}')._fullData || [])"
+                               ".reduce((s, t) => s + ((t.type === 'scattergl' && t.name !== 'decode here' && t.x) "
+                               "? t.x.length : 0), 0)")
+        _colour(app, "reconstruction error", HAS_BAR)  # the first one computes every image's error (cached)
+        _colour(app, "^class$", NO_BAR)
+        colour_ms, box_ms = [], []
+        for k in range(n):
+            colour_ms.append(_colour(app, "reconstruction error", HAS_BAR))
+            colour_ms.append(_colour(app, "^class$", NO_BAR))
+            box_ms.append(_box(app, k))
+        app.assert_healthy()
+        return {"dataset": dataset, "points": int(points),
+                "colour_change_ms": round(statistics.median(colour_ms), 1),
+                "colour_samples_ms": [round(v, 1) for v in colour_ms],
+                "box_select_ms": round(statistics.median(box_ms), 1), "box_samples_ms": [round(v, 1) for v in box_ms]}
+    finally:
+        ctx.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=3, help="timed colour changes (each way) and box selections")
+    ap.add_argument("--tiny", action="store_true", help="mnist-5k (5,000 points), once: checks the code runs")
+    args = ap.parse_args(argv)
+    reason = browser_unavailable()
+    if reason:
+        print(f"skipped: {reason}", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    srv = StreamlitServer(ROOT / "app.py", log=OUT / "bench-explorer-server.log").start()
+    try:
+        with sync_playwright() as p:
+            b = launch_chromium(p)
+            try:
+                res = explorer_section(b, srv.url, 1 if args.tiny else args.n, "mnist-5k" if args.tiny else "mnist")
+            finally:
+                b.close()
+    finally:
+        srv.stop()
+    print(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
