@@ -115,3 +115,30 @@ def test_a_link_to_a_picked_point_opens_the_same_view_and_a_stale_one_gives_a_no
         assert "Picked: test image #0" in other.main.inner_text()
         other.assert_healthy()
     assert src
+
+
+SLIDER_VALUES_JS = """
+(root) => [...root.querySelectorAll('[data-testid="stSlider"] [role="slider"]')].map((s) => s.getAttribute('aria-valuenow'))
+"""
+
+
+def test_a_moved_slider_opens_the_same_code_and_image_in_a_new_context(app, browser, warm_server):
+    from conftest import open_app
+
+    app.open("/generate")
+    thumb = app.main.locator('[data-testid="stSlider"] [role="slider"]').first
+    thumb.focus()
+    app.act(lambda: [thumb.press("ArrowRight") for _ in range(15)], until="() => location.search.includes('code=')")
+    app.assert_healthy()
+    url, values = app.page.url, app.main.evaluate(SLIDER_VALUES_JS)
+    decoded = [i for i in app.real_images() if i["caption"].startswith("the decoder's image")]
+    assert decoded, "no decoded image"
+    with open_app(browser, warm_server.url) as other:
+        other.page.goto(url, wait_until="domcontentloaded")
+        other.settle()
+        other.assert_healthy()
+        assert other.main.evaluate(SLIDER_VALUES_JS) == values
+        again = [i for i in other.real_images() if i["caption"].startswith("the decoder's image")]
+        assert again and (again[0]["w"], again[0]["h"], again[0]["range"]) == (decoded[0]["w"], decoded[0]["h"],
+                                                                               decoded[0]["range"])
+        assert not other.main.get_by_text("The link asks for").count()
