@@ -88,10 +88,10 @@ def stop_server(proc: subprocess.Popen | None) -> None:
         return
     proc.terminate()  # by its PID: never by name, other servers may run on this machine
     try:
-        proc.wait(10)
+        proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait(10)
+        proc.wait(60)
 
 
 MAX_SESSIONS = 20
@@ -238,7 +238,10 @@ async def keep_training(browser, base: str, first, until: float, timeout_ms: int
     try:
         while time.monotonic() < until:
             await asyncio.sleep(2)
-            text = await page.locator('[data-testid="stMain"]').inner_text()
+            try:
+                text = await page.locator('[data-testid="stMain"]').inner_text(timeout=timeout_ms)
+            except Exception:  # noqa: BLE001 - a slow poll is not a stopped training: poll again
+                continue
             polls += 1
             if re.search(r"· (running|queued)", text):
                 running += 1
