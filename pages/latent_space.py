@@ -29,7 +29,7 @@ COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
           "#bcbd22", "#17becf"]
 KIND_TEST, KIND_TRAIN, KIND_GRID, KIND_MARK = explorer.KIND_TEST, explorer.KIND_TRAIN, 2, 3
 # The maps of a code above 2-D: radio label -> Projector method (also the `map` link parameter's value).
-MAPS = {"PCA": "pca", "Two coordinates": "coords", "t-SNE": "tsne"}
+MAPS = {"PCA": "pca", "Two coordinates": "coords", "t-SNE": "tsne", "UMAP": "umap"}
 
 st.title("Latent space")
 path.intro(__file__)
@@ -80,6 +80,11 @@ with_train = opt[3].checkbox("Add the training split", key="ls_train",
 if method == "tsne":
     n_pts = n_test + (len(ds.x_train) if with_train else 0)
     with st.spinner(f"t-SNE on {min(n_pts, latent.TSNE_MAX_POINTS)} codes (about 10–30 s, once per model)…"):
+        proj = cache.latent_map(sel.key, ds.name, method, coords, with_train)
+elif method == "umap":
+    n_pts = n_test + (len(ds.x_train) if with_train else 0)
+    with st.spinner(f"UMAP on {min(n_pts, latent.UMAP_MAX_POINTS):,} codes: about 15 s the first time while numba "
+                    "compiles UMAP, then about 10 s per map (once per model; every visitor shares it)…"):
         proj = cache.latent_map(sel.key, ds.name, method, coords, with_train)
 else:
     proj = cache.latent_map(sel.key, ds.name, method, coords, with_train)
@@ -242,6 +247,12 @@ with c_map:
         st.caption(f"t-SNE embedded {latent.TSNE_MAX_POINTS:,} of these {len(emb):,} codes (a seeded random sample: "
                    f"its cost grows fastest with the points, minutes for all of them on two cores); each other code "
                    f"sits at the mean position of its 5 nearest embedded codes.")
+    if method == "umap":
+        n_fit = min(len(emb), latent.UMAP_MAX_POINTS)
+        st.caption(f"UMAP was fitted on {n_fit:,} of these {len(emb):,} codes"
+                   + (" (a seeded random sample)" if n_fit < len(emb) else "")
+                   + "; other codes, and any image you upload, are placed by its out-of-sample transform, as the "
+                     "encoder places a new image (t-SNE cannot do that).")
 
 # ------------------------------------------------------------------ picked image and decoded spot
 with c_panel:
@@ -284,8 +295,8 @@ with c_panel:
                          else "with the other coordinates at their training mean")
                 st.caption(f"Many {D}-D codes fall on one spot of this map; this decodes the one {where}.")
     else:
-        st.caption("A t-SNE map has no inverse: a spot between points is not any code. Use PCA or two "
-                   "coordinates to decode arbitrary spots.")
+        st.caption(f"A {'t-SNE' if method == 'tsne' else 'UMAP'} map has no inverse: a spot between points is not "
+                   "any code. Use PCA or two coordinates to decode arbitrary spots.")
 
 # ------------------------------------------------------------------ the selection (box or lasso)
 region = st.session_state.get("ls_region")

@@ -87,8 +87,10 @@ def _scatters(results: list[dict], ds) -> None:
             label = _label(r)
             key = "pca_chart_" + "".join(ch if ch.isalnum() else "_" for ch in r["method"])
             y = ds.y_test if r.get("n_test") is None else ds.y_test[: r["n_test"]]  # t-SNE may embed a prefix
+            fit = f" · fit {r['fit_seconds']:.1f} s" if r.get("fit_seconds") is not None else ""
             fig = class_scatter(r["embedding_test"], y, ds.class_names,
-                                f"{label}<br><sup>5-NN acc. {r['knn5']:.2f} · trust {r['trust']:.2f}</sup>", highlight, False, 340)
+                                f"{label}<br><sup>5-NN acc. {r['knn5']:.2f} · trust {r['trust']:.2f}{fit}</sup>",
+                                highlight, False, 340)
             with col:
                 st.plotly_chart(fig, key=key, on_select=lambda k=key, lab=label: _on_select(k, lab),
                                 selection_mode=("points", "box", "lasso"), config={"displaylogo": False})
