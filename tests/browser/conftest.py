@@ -1,106 +1,26 @@
-"""The browser-test harness: one `streamlit run app.py` per test session, Debian's Chromium driven by
-Playwright, an `App` helper that waits for Streamlit's reruns, and a screenshot of every test.
+"""The browser tests' fixtures: one `streamlit run app.py` per test session, Debian's Chromium driven by
+Playwright, a fresh tab per test, and a screenshot of every test.
 
-Owns: starting and stopping the server (by its process id, also when a test fails), skipping the
-browser tests with a reason when Chromium or Playwright is missing, the waits, the page checks
-shared by the tests, and the screenshots under test-output/browser/ (their paths are printed for
-failed tests, so CI's log says where to look). benchmarks/browser_bench.py reuses the server and
-the waits, so its timings mean the same "settled" as the tests.
-
-Streamlit reruns asynchronously: an action (a key press, an upload) sends a message, the server
-reruns the script, and the page updates in pieces. So every action waits for its own visible effect
-(a new image URL, a message) and then for the app to be idle (stApp's data-test-script-state is
-"notRunning", no status widget or spinner) for a moment: element waits, never fixed sleeps.
+The server, Chromium and the `App` helper (waits for Streamlit's reruns, page checks) are
+benchmarks/harness.py's, shared with the browser and load benchmarks; its names are re-exported here
+for the tests. Owns: skipping the browser tests with a reason when Chromium or Playwright is missing,
+stopping the server also when a test fails, and the screenshots under test-output/browser/ (their
+paths are printed for failed tests, so CI's log says where to look).
 """
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "test-output" / "browser"
-CHROMIUM = os.environ.get("MANIFOLD_LAB_CHROMIUM", "/usr/bin/chromium")  # Debian's; override elsewhere
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync"]
-TIMEOUT_MS = 60_000  # per wait: CI has 2 cores and a cold cache computes embeddings on first view
-START_TIMEOUT_S = 180  # importing torch + streamlit on a loaded 2-core machine
-VIEWPORT = {"width": 1400, "height": 1000}
-INSTALL_HINT = "sudo apt-get install chromium; pip install -r requirements-test.txt"
-
-# True once the app is connected and idle (a script run has finished and none is running: the state
-# is "initial" until the first run starts), no status widget or spinner is shown, and all that has
-# held for `stableMs` (a page may chain reruns: st.rerun, fragments).
-SETTLED_JS = """
-(stableMs) => {
-  const a = document.querySelector('[data-testid="stApp"]');
-  const visible = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
-  const ok = !!a
-    && a.getAttribute('data-test-connection-state') === 'CONNECTED'
-    && a.getAttribute('data-test-script-state') === 'notRunning'
-    && !document.querySelector('[data-testid="stStatusWidget"]')
-    && ![...document.querySelectorAll('[data-testid="stSpinner"], [data-testid="stSkeleton"]')].some(visible);
-  const now = performance.now();
-  if (!ok) { window.__stSettledSince = null; return false; }
-  if (window.__stSettledSince == null) window.__stSettledSince = now;
-  return now - window.__stSettledSince >= stableMs;
-}
-"""
-
-# Every st.image in the main area: natural size, whether loaded, and the pixel range (a blank or a
-# 1-pixel image fails the tests). Media files are same-origin, so the canvas is readable.
-IMAGES_JS = """
-(root) => [...root.querySelectorAll('[data-testid="stImage"] img')].map((img) => {
-  const cap = img.closest('[data-testid="stImage"]').querySelector('[data-testid="stImageCaption"]');
-  const out = {src: img.getAttribute('src'), w: img.naturalWidth, h: img.naturalHeight, complete: img.complete,
-               caption: cap ? cap.innerText : '', range: null};
-  if (img.complete && img.naturalWidth > 0) {
-    try {
-      const c = document.createElement('canvas');
-      c.width = img.naturalWidth; c.height = img.naturalHeight;
-      const ctx = c.getContext('2d');
-      ctx.drawImage(img, 0, 0);
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      let lo = 255, hi = 0;
-      for (let i = 0; i < d.length; i += 4) { const v = d[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
-      out.range = hi - lo;
-    } catch (e) { out.range = -1; }
-  }
-  return out;
-})
-"""
-
-# Per Plotly chart: its trace types, the number of SVG points (scatter markers, bars) and of data
-# points held by WebGL traces (those draw on a canvas, so their pixels are checked separately).
-CHARTS_JS = """
-(root) => [...root.querySelectorAll('.js-plotly-plot')].map((gd) => {
-  const full = gd._fullData || [];
-  const gl = full.filter((t) => t.type === 'scattergl' && t.visible !== false && t.x && t.x.length);
-  return {types: full.map((t) => t.type), svgPoints: gd.querySelectorAll('.cartesianlayer .point').length,
-          glPoints: gl.reduce((n, t) => n + t.x.length, 0),
-          width: gd.getBoundingClientRect().width, height: gd.getBoundingClientRect().height};
-})
-"""
-
-
-def browser_unavailable() -> str | None:
-    """Why the browser tests cannot run here, with how to fix it; None when they can."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return f"Playwright is not importable; install the browser test tools: {INSTALL_HINT}"
-    if not os.path.exists(CHROMIUM):
-        return f"{CHROMIUM} is missing; install Debian's Chromium and the browser test tools: {INSTALL_HINT}"
-    return None
+from benchmarks.harness import (  # noqa: F401  (re-exported for the tests)
+    CHARTS_JS, CHROMIUM, IMAGES_JS, INSTALL_HINT, LAUNCH_ARGS, OUT, ROOT, SETTLED_JS, START_TIMEOUT_S, TIMEOUT_MS,
+    VIEWPORT, App, StreamlitServer, browser_unavailable, coloured_pixels, free_port, launch_chromium)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -111,204 +31,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("browser") and here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.skip(reason=reason))
-
-
-# ---------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class StreamlitServer:
-    """`streamlit run <script>` on a free port, with its output in a log file; stopped by its pid."""
-
-    def __init__(self, script: Path, env: dict[str, str] | None = None, log: Path | None = None):
-        self.script, self.extra_env = Path(script), dict(env or {})
-        self.log = Path(log) if log else OUT / f"{self.script.stem}-server.log"
-        self.proc: subprocess.Popen | None = None
-        self.port: int | None = None
-        self.cpu_s: float | None = None  # CPU seconds the server used, read when it is stopped
-        self.started_at: float | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://localhost:{self.port}"
-
-    def start(self, timeout_s: float = START_TIMEOUT_S) -> "StreamlitServer":
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(3):  # another process may take the free port before Streamlit binds it
-            self.port = free_port()
-            with open(self.log, "ab") as logf:
-                self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "streamlit", "run", str(self.script),
-                     "--server.headless", "true", "--server.port", str(self.port),
-                     "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-                    cwd=ROOT, env={**os.environ, **self.extra_env}, stdout=logf, stderr=subprocess.STDOUT)
-            self.started_at = time.monotonic()
-            if self._wait_healthy(timeout_s):
-                return self
-            self.stop()
-        raise RuntimeError(f"Streamlit did not start; last lines of {self.log}:\n{self.log_tail()}")
-
-    def _wait_healthy(self, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False  # exited: e.g. the port was taken; the caller retries on another
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        time.sleep(0.3)
-                        return self.proc.poll() is None  # not some other server that answered on this port
-            except OSError:
-                pass
-            time.sleep(0.25)
-        raise RuntimeError(f"Streamlit was not healthy after {timeout_s:.0f} s; last lines of {self.log}:\n"
-                           f"{self.log_tail()}")
-
-    def stop(self, timeout_s: float = 10) -> None:
-        p, self.proc = self.proc, None
-        if p is None or p.poll() is not None:
-            return
-        self.cpu_s = _cpu_seconds(p.pid)
-        p.terminate()
-        try:
-            p.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout_s)
-
-    def log_tail(self, n: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far, from /proc; None where there is no /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def launch_chromium(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-
-
-# ---------------------------------------------------------------- the page helper
-
-
-class App:
-    """One browser tab on the app: open pages, act and wait for the rerun, and check what is shown."""
-
-    def __init__(self, page, base_url: str):
-        self.page, self.base_url = page, base_url
-        self.page_errors: list[str] = []
-        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
-
-    # -- waiting
-    def settle(self, stable_ms: int = 300, timeout: int = TIMEOUT_MS) -> None:
-        """Wait until the app is idle: no script run, no status widget, no spinner, for stable_ms."""
-        self.page.evaluate("window.__stSettledSince = null")
-        self.page.wait_for_function(SETTLED_JS, arg=stable_ms, timeout=timeout, polling=100)
-
-    def act(self, action, until, arg=None, timeout: int = TIMEOUT_MS) -> None:
-        """Do `action` (a callable driving the page), wait for its visible effect `until` (a Locator
-        that must become visible, or a JS predicate called with `arg`), then for the app to be idle.
-
-        The effect is what proves the rerun happened: the script state alone cannot, since a fast
-        rerun may go running -> notRunning between two looks at the page.
-        """
-        action()
-        if isinstance(until, str):
-            self.page.wait_for_function(until, arg=arg, timeout=timeout, polling=100)
-        else:
-            until.first.wait_for(state="visible", timeout=timeout)
-        self.settle(timeout=timeout)
-
-    def open(self, path: str, timeout: int = TIMEOUT_MS) -> None:
-        self.page.goto(self.base_url + path, wait_until="domcontentloaded")
-        self.settle(timeout=timeout)
-
-    # -- reading
-    @property
-    def main(self):
-        return self.page.locator('[data-testid="stMain"]')
-
-    @property
-    def sidebar(self):
-        return self.page.locator('[data-testid="stSidebar"]')
-
-    def images(self, within=None) -> list[dict]:
-        """Each st.image under `within` (default: the main area), once every one has loaded."""
-        root = within or self.main
-        root.evaluate("""(root) => Promise.all([...root.querySelectorAll('[data-testid="stImage"] img')]
-            .map((img) => img.complete ? null : new Promise((r) => {
-              img.addEventListener('load', r, {once: true}); img.addEventListener('error', r, {once: true}); })))""")
-        return root.evaluate(IMAGES_JS)
-
-    def real_images(self, within=None, min_side: int = 56) -> list[dict]:
-        """The loaded images at least min_side pixels each way that are not blank."""
-        return [i for i in self.images(within) if i["w"] >= min_side and i["h"] >= min_side and (i["range"] or 0) > 10]
-
-    def charts(self, within=None) -> list[dict]:
-        """Each Plotly chart, with `points`: SVG points, or for WebGL charts the coloured pixels drawn."""
-        root = within or self.main
-        out = root.evaluate(CHARTS_JS)
-        plots = root.locator(".js-plotly-plot")
-        for i, c in enumerate(out):
-            c["points"] = c["svgPoints"]
-            if c["glPoints"]:
-                c["glPixels"] = coloured_pixels(plots.nth(i).screenshot())
-                c["points"] = max(c["points"], c["glPixels"])
-        return out
-
-    def assert_healthy(self) -> None:
-        """No exception block, no traceback text, no error message anywhere on the page."""
-        exc = self.page.locator('[data-testid="stException"]')
-        assert exc.count() == 0, f"the page shows an exception: {exc.first.inner_text()[:1500]}"
-        text = self.page.locator('[data-testid="stApp"]').inner_text()
-        assert "Traceback" not in text, f"the page shows a traceback: {text[text.index('Traceback'):][:1500]}"
-        errors = self.page.locator('[data-testid="stAlertContentError"]')
-        assert errors.count() == 0, f"the page shows an error: {errors.first.inner_text()[:500]}"
-
-    def slider_inputs(self):
-        """The range inputs of the main area's sliders (st.slider renders a hidden <input type=range>)."""
-        return self.main.locator('[data-testid="stSlider"] input[type="range"]')
-
-    def screenshot(self, path: Path) -> Path:
-        """The whole app, not just the viewport: Streamlit scrolls inside stMain, so the viewport is
-        stretched to the content's height for the shot and restored afterwards."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        page = self.page
-        size = page.viewport_size or VIEWPORT
-        h = page.evaluate("""() => Math.max(window.innerHeight,
-            ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stSidebarContent"]')]
-               .map((e) => e.scrollHeight))""")
-        try:
-            page.set_viewport_size({"width": size["width"], "height": min(int(h), 12_000)})
-            page.wait_for_timeout(150)  # one layout pass at the new size
-            page.screenshot(path=str(path), full_page=True)
-        finally:
-            page.set_viewport_size(size)
-        return path
-
-
-def coloured_pixels(png: bytes, spread: int = 60) -> int:
-    """How many pixels of a screenshot are clearly coloured (markers), not white or grey (grid, text)."""
-    import numpy as np
-    from PIL import Image
-
-    a = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-    return int(((a.max(-1) - a.min(-1)) > spread).sum())
 
 
 # ---------------------------------------------------------------- fixtures
