@@ -293,11 +293,6 @@ class LatentStats:
 COV_MAX_DIM = 256
 
 
-def is_vae(model) -> bool:
-    """Whether the model has an encoder distribution (the model's own `variational` flag)."""
-    return bool(getattr(model, "variational", False))
-
-
 def kl_per_dim(model, x: np.ndarray, batch: int = evaluate.BATCH) -> np.ndarray:
     """Mean KL of each coordinate over x (VAE-kind models), computed in batches without gradients."""
     model.eval()
@@ -315,7 +310,7 @@ def latent_stats(model, x_train: np.ndarray, z_train: np.ndarray | None = None) 
     z = _as_codes(evaluate.encode(model, x_train) if z_train is None else z_train).astype(np.float64)
     mean, std = z.mean(0), z.std(0)
     lo, hi = np.percentile(z, 0.5, axis=0), np.percentile(z, 99.5, axis=0)
-    vae = is_vae(model)
+    vae = bool(getattr(model, "variational", False))  # the model's own flag (None: codes given, no model)
     importance = kl_per_dim(model, x_train).astype(np.float64) if vae else std**2
     order = np.argsort(-importance, kind="stable")
     cov = np.cov(z, rowvar=False).reshape(z.shape[1], z.shape[1]) if z.shape[1] <= COV_MAX_DIM else None

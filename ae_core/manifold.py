@@ -5,7 +5,7 @@ Owns the maths behind the Manifold page and the off-manifold flag other pages sh
   `distance_concentration` ((max - min) / min of the pairwise distances of uniform random points,
   measured on a seeded sample), `ball_fraction` (the share of a hypercube's volume inside its
   inscribed ball, exact, via the gamma function);
-* manifold hypothesis: `uniform_images` (random pixels), `sample_codes` / `decoded_samples` (images
+* manifold hypothesis: `uniform_images` (random pixels), `decoded_samples` (images
   decoded from random latent points drawn like the training codes, or from N(0, I) for a VAE),
   `reconstruction_errors`, `other_dataset` (another kind of image resized to the model's shape);
 * `OffManifoldDetector`: flags images whose reconstruction error is above the 99th percentile of held-out
@@ -24,7 +24,7 @@ from scipy.spatial.distance import pdist
 from scipy.special import gammaln
 
 from . import data as data_mod
-from . import evaluate, images, training
+from . import evaluate, images, latent, training
 
 # ---------------------------------------------------------------- curse of dimensionality
 
@@ -71,27 +71,10 @@ def uniform_images(n: int, shape: Sequence[int], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
 
 
-def is_vae(model) -> bool:
-    """Whether the model has an encoder distribution (the model's own `variational` flag)."""
-    return bool(getattr(model, "variational", False))
-
-
-def sample_codes(model, z_train: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-    """Random latent points: N(0, I) for a VAE (its prior); otherwise a Gaussian with the mean and
-    covariance of the training codes, clipped to their per-coordinate range (a plain AE's codes have
-    no prior, so this is the simplest distribution that matches where its codes actually lie)."""
-    rng = np.random.default_rng(seed)
-    d = model.latent_dim
-    if is_vae(model):
-        return rng.standard_normal((n, d)).astype(np.float32)
-    z = np.asarray(z_train, dtype=np.float64)
-    cov = np.atleast_2d(np.cov(z, rowvar=False)) + 1e-9 * np.eye(d)
-    s = rng.multivariate_normal(z.mean(0), cov, size=n, method="eigh")
-    return np.clip(s, z.min(0), z.max(0)).astype(np.float32)
-
-
-def decoded_samples(model, z_train: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-    return np.clip(evaluate.decode(model, sample_codes(model, z_train, n, seed)), 0.0, 1.0)
+def decoded_samples(model, stats: latent.LatentStats, n: int, seed: int = 0) -> np.ndarray:
+    """n images decoded from random latent points (latent.sample_codes: the VAE's prior, else a Gaussian
+    fitted to the training codes, clipped to their range), clipped to [0, 1]."""
+    return np.clip(evaluate.decode(model, latent.sample_codes(stats, n, seed)), 0.0, 1.0)
 
 
 def reconstruction_errors(model, x: np.ndarray) -> np.ndarray:

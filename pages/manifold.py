@@ -94,7 +94,7 @@ def manifold_hypothesis() -> None:
         st.caption("Points drawn uniformly from pixel space. Almost every point of pixel space looks like this; "
                    "you would wait longer than the age of the universe to draw a digit.")
     with g2:
-        vae = manifold.is_vae(sel.model)
+        vae = sel.model.variational
         st.markdown(f"**Decoded from random latent points** (`{sel.model_name}`)")
         show_grid(cache.decoded_samples(key, ds.name, n_side * n_side, seed), n_side, scale=2)
         st.caption("Latent points drawn from N(0, I), this VAE's prior." if vae else
