@@ -186,9 +186,16 @@ def selected_ids(state) -> list[int]:
     return sorted(out)
 
 
+SVG_MAX_POINTS = 2500
+
+
 def class_scatter(z: np.ndarray, labels: np.ndarray, class_names, title: str = "",
                   highlight=None, show_legend: bool = True, height: int = 380):
-    """2-D points coloured by class (one WebGL trace per class, customdata = point index).
+    """2-D points coloured by class (one trace per class, customdata = point index).
+
+    Up to SVG_MAX_POINTS points are drawn as SVG, beyond that with WebGL: a browser keeps only about
+    16 WebGL contexts alive and drops the oldest chart's drawing beyond that, which a page of nine
+    maps (PCA vs AE with every method) reached on mnist-5k, blanking its first chart.
 
     With `highlight` (point indices), every other point fades and the highlighted ones are drawn
     on top with a dark outline, so the same points can be found in every chart.
@@ -202,17 +209,18 @@ def class_scatter(z: np.ndarray, labels: np.ndarray, class_names, title: str = "
     if highlight is not None and len(highlight):
         hl[np.asarray([i for i in highlight if 0 <= i < len(z)], dtype=int)] = True
     fading = hl.any()
+    trace = go.Scattergl if len(z) > SVG_MAX_POINTS else go.Scatter
     fig = go.Figure()
     for c in np.unique(labels):
         m = labels == c
         name = class_names[c] if 0 <= c < len(class_names) else str(c)
         colour = CLASS_COLOURS[int(c) % len(CLASS_COLOURS)]
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(trace(
             x=z[m, 0], y=z[m, 1], mode="markers", name=name, legendgroup=name, customdata=idx[m],
             marker=dict(size=5, color=colour, opacity=0.12 if fading else 0.75),
             hovertemplate=f"class {name}<br>point %{{customdata}}<extra></extra>", showlegend=show_legend))
     if fading:
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(trace(
             x=z[hl, 0], y=z[hl, 1], mode="markers", name=f"picked ({int(hl.sum())})", customdata=idx[hl],
             marker=dict(size=7, color=[CLASS_COLOURS[int(c) % len(CLASS_COLOURS)] for c in labels[hl]],
                         line=dict(width=1, color="rgba(0,0,0,0.85)")),
