@@ -102,7 +102,7 @@ def test_download_a_png_decodes_to_the_right_size(app):
 
 
 def test_a_link_to_a_picked_point_opens_the_same_view_and_a_stale_one_gives_a_notice(app, browser, warm_server):
-    from conftest import open_app
+    from tests.browser.conftest import open_app
 
     app.open("/latent_space?pick=test:42&colour=z1")
     app.assert_healthy()
@@ -118,15 +118,15 @@ def test_a_link_to_a_picked_point_opens_the_same_view_and_a_stale_one_gives_a_no
 
 
 SLIDER_VALUES_JS = """
-(root) => [...root.querySelectorAll('[data-testid="stSlider"] [role="slider"]')].map((s) => s.getAttribute('aria-valuenow'))
+(root) => [...root.querySelectorAll('[data-testid="stSlider"] input[type="range"]')].map((s) => s.value)
 """
 
 
 def test_a_moved_slider_opens_the_same_code_and_image_in_a_new_context(app, browser, warm_server):
-    from conftest import open_app
+    from tests.browser.conftest import open_app
 
     app.open("/generate")
-    thumb = app.main.locator('[data-testid="stSlider"] [role="slider"]').first
+    thumb = app.slider_inputs().first  # st.slider renders an <input type=range>
     thumb.focus()
     app.act(lambda: [thumb.press("ArrowRight") for _ in range(15)], until="() => location.search.includes('code=')")
     app.assert_healthy()
