@@ -44,12 +44,12 @@ def test_page_renders_scatters_table_and_curve():
     titles = _titles(at)
     assert any(t.startswith("PCA<br>") for t in titles)
     # Shipped 2-D models appear beside PCA (or a note says why one is absent).
-    for name in ("linear-2d", "ae-2d", "vae-2d"):
+    for name in ("linear-2d", "ae-2d", "vae-2d", "umap-ae-2d"):
         assert any(f"({name})" in t for t in titles) or any(name in c.value for c in at.caption)
     table = at.dataframe[0].value
     pca = table[table["method"] == "PCA"].iloc[0]
     assert 0 < pca["5-NN acc."] <= 1 and 0 < pca["trustworthiness (k=5)"] <= 1 and pca["recon. error (sq. err./image)"] > 0
-    assert len(at.get("plotly_chart")) == 4  # PCA and three 2-D models: the other tabs' charts wait
+    assert len(at.get("plotly_chart")) == 5  # PCA and four 2-D models: the other tabs' charts wait
     assert not at.metric and "pca_manifold" not in [r.key for r in at.radio]  # the angles, the swiss roll
     assert [t.key for t in at.toggle] == ["pca_nonlinear"]  # the slow non-linear methods wait to be asked
 
