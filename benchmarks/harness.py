@@ -98,17 +98,6 @@ def browser_unavailable() -> str | None:
     return None
 
 
-def browser_unavailable() -> str | None:
-    """Why the browser tests cannot run here, with how to fix it; None when they can."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return f"Playwright is not importable; install the browser test tools: {INSTALL_HINT}"
-    if not os.path.exists(CHROMIUM):
-        return f"{CHROMIUM} is missing; install Debian's Chromium and the browser test tools: {INSTALL_HINT}"
-    return None
-
-
 # ---------------------------------------------------------------- the server
 
 
