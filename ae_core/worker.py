@@ -30,13 +30,28 @@ def _watch_stdin(stream, stop: threading.Event) -> None:
     stop.set()
 
 
+def lower_priority(nice: int) -> None:
+    """Make the training yield the CPU to the server. The worker runs in a session of its own (so that
+    it can be killed as a group), and on Linux with autogroup scheduling a new session is a new
+    scheduling group: the CPU is shared between *groups* first, and a process's nice value only ranks
+    it inside its own group. `os.nice` alone then leaves the worker with the same weight as the whole
+    server; the group's nice (`/proc/self/autogroup`) is what ranks it below the server."""
+    if hasattr(os, "nice"):
+        os.nice(nice)
+    try:
+        with open("/proc/self/autogroup", "w") as f:
+            f.write(str(nice))
+    except OSError:  # no autogroup (other OSes, kernels without it): the plain nice value is enough
+        pass
+
+
 def main() -> int:
     # stdout is the event channel: anything a library prints goes to stderr instead.
     events = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     req = json.loads(sys.stdin.readline() or "{}")
-    if hasattr(os, "nice") and req.get("nice"):
-        os.nice(int(req["nice"]))
+    if req.get("nice"):
+        lower_priority(int(req["nice"]))
     threads = max(1, int(req.get("threads") or 1))
     import torch
 

@@ -9,7 +9,7 @@ on the first latent slider -> the decoded image's URL changes (the server re-ran
 decoded the new code); on /latent_space a click on a test image's point of the map -> the page says
 "Picked: test image #i" for that point. Session i of a level works on /generate when i is even and on
 /latent_space when it is odd (so one session is on /generate alone). "train" runs a training
-started from the Train page (30 epochs, the 300 s limit) during the whole measurement, restarted if
+started from the Train page (full MNIST, 30 epochs, the 300 s limit; the clock starts once it is running) during the whole measurement, restarted if
 it ends; the fraction of polls that found it running is recorded. Per level, condition and page:
 p50 / p95 / max latency, actions, time-outs and exception boxes seen ("errors"); then the smallest
 session count at which p95 passes 1 s, and the goal: the slider's median with one session on
@@ -212,22 +212,30 @@ async def act(s: dict, until: float, timeout_ms: int) -> dict:
 
 
 async def start_training(browser, base: str, timeout_ms: int):
-    """A session that submits the Train page's form (30 epochs, the longest time limit); returns (ctx, page)."""
+    """A session that submits the Train page's form and waits until the worker really trains; returns
+    (ctx, page). Full MNIST, 30 epochs, the longest time limit: one training outlasts a phase (a mnist-5k
+    training of 30 epochs ends in about 12 s, and a restart spends its first seconds starting a worker)."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     await page.goto(base + "/train", wait_until="domcontentloaded", timeout=timeout_ms)
     button = page.get_by_role("button", name="Train", exact=True)
     await button.wait_for(timeout=timeout_ms)
-    try:
-        await page.get_by_label("Epochs").fill("30")
-        seconds = page.locator('[data-testid="stSlider"]').filter(has_text="Time limit").get_by_role("slider")
-        await seconds.focus()
-        await seconds.press("End")
-    except Exception:  # noqa: BLE001 - the defaults still train; the running fraction tells
-        pass
+    form = page.locator('[data-testid="stForm"]')
+    # No silent fallback: a form that changed must fail the phase loudly, not measure a 2-s training.
+    await form.locator('[data-testid="stSelectbox"]').filter(has_text="Dataset").click()
+    await page.get_by_role("option", name="mnist", exact=True).click()
+    await page.get_by_role("spinbutton", name="Epochs").fill("30")
+    seconds = form.locator('[data-testid="stSlider"]').filter(has_text="Time limit").get_by_role("slider")
+    await seconds.focus()
+    await seconds.press("End")
     await button.click()
-    await page.wait_for_selector('[data-testid="stProgress"], [data-testid="stAlertContainer"]', timeout=timeout_ms)
-    return ctx, page
+    main = page.locator('[data-testid="stMain"]')
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if re.search(r"· running", await main.inner_text(timeout=timeout_ms)):
+            return ctx, page
+        await asyncio.sleep(0.5)
+    raise TimeoutError("the training never reached 'running'")
 
 
 async def keep_training(browser, base: str, first, until: float, timeout_ms: int) -> dict:
@@ -243,7 +251,7 @@ async def keep_training(browser, base: str, first, until: float, timeout_ms: int
             except Exception:  # noqa: BLE001 - a slow poll is not a stopped training: poll again
                 continue
             polls += 1
-            if re.search(r"· (running|queued)", text):
+            if re.search(r"· running", text):
                 running += 1
             elif time.monotonic() < until - 5:
                 await ctx.close()
@@ -357,7 +365,9 @@ def summarise(phases: list[dict]) -> dict:
         out["goal"] = {"text": "Generate's slider median with one session while another trains, within 1.5x of idle",
                        "idle_p50_s": one[False]["p50_s"], "training_p50_s": one[True]["p50_s"],
                        "ratio": round(ratio, 2), "target": 1.5, "training_running_fraction": running,
-                       "result": "PASS" if ratio <= 1.5 and running >= 0.9 else "FAIL"}
+                       # A phase whose training was not running measured nothing about training.
+                       "result": ("NOT MEASURED (training running only {:.0%} of the phase)".format(running)
+                                  if running < 0.9 else "PASS" if ratio <= 1.5 else "FAIL")}
     return out
 
 

@@ -3,6 +3,7 @@ and never fail silently."""
 import threading
 import time
 import types
+from pathlib import Path
 
 import pytest
 import torch
@@ -191,6 +192,9 @@ def test_training_runs_in_a_niced_worker_process(mnist5k, store_root):
     _wait_running(job)
     assert job.pid != os.getpid()
     assert os.getpriority(os.PRIO_PROCESS, job.pid) >= jobs.WORKER_NICE
+    group = Path(f"/proc/{job.pid}/autogroup")
+    if group.exists():  # Linux with autogroup: the worker's own session must rank below the server's
+        assert group.read_text().split()[-1] == str(jobs.WORKER_NICE), group.read_text()
     assert mgr.cancel(job.id, owner="me")
     assert mgr.wait(job.id, 60).status == "cancelled"
     assert job.pid is None and "elsewhere" not in [m.name for m in store.list_models(store_root)]
