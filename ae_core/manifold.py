@@ -10,7 +10,9 @@ Owns the maths behind the Manifold page and the off-manifold flag other pages sh
   `reconstruction_errors`, `other_dataset` (another kind of image resized to the model's shape);
 * `OffManifoldDetector`: flags images whose reconstruction error is above the 99th percentile of held-out
   training images (a validation slice of the TRAIN split, never the test split); `heldout_slice`
-  picks the slice a model's own training held out.
+  picks the slice a model's own training held out; `error_summary` (per set: median error, share
+  flagged, AUROC of the error as a detector against the test images) and `log_bins` (the histogram's
+  bins) for the Manifold page's table and chart.
 
 Never imports streamlit.
 """
@@ -22,6 +24,7 @@ from typing import Sequence
 import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.special import gammaln
+from sklearn.metrics import roc_auc_score
 
 from . import data as data_mod
 from . import evaluate, images, latent, training
@@ -173,3 +176,27 @@ def error_comparison(detector: OffManifoldDetector, x_test: np.ndarray, test_lab
             other_name: detector.score(other),
         },
     }
+
+
+def detection_auroc(inside: np.ndarray, outside: np.ndarray) -> float:
+    """AUROC of the score as a detector of `outside` among inside + outside: the probability that a
+    random outside image scores above a random inside one (ties count half)."""
+    inside, outside = np.asarray(inside, np.float64), np.asarray(outside, np.float64)
+    return float(roc_auc_score(np.r_[np.zeros(len(inside)), np.ones(len(outside))], np.r_[inside, outside]))
+
+
+def error_summary(scores: dict[str, np.ndarray], threshold: float) -> list[dict]:
+    """One row per set of `error_comparison`'s scores, in order: name, n, median error, the share above
+    `threshold` (flagged off-manifold) and the AUROC against the first set (None for the first set itself)."""
+    names = list(scores)
+    ref = scores[names[0]]
+    return [{"name": name, "n": len(s), "median": float(np.median(s)), "flagged": float(np.mean(s > threshold)),
+             "auroc": None if i == 0 else detection_auroc(ref, s)}
+            for i, (name, s) in enumerate(scores.items())]
+
+
+def log_bins(scores, n: int = 60, floor: float = 1e-5) -> np.ndarray:
+    """n log-spaced bin edges spanning all the scores (the lowest edge at least `floor`, as a log axis needs)."""
+    s = np.concatenate([np.ravel(v) for v in scores])  # one array, or several (one per set)
+    lo, hi = max(float(s.min()), floor), float(s.max())
+    return np.logspace(np.log10(lo), np.log10(hi), n)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from sklearn.metrics import roc_auc_score
 
 from ae_core import manifold
 from ui import cache, path
@@ -104,9 +103,7 @@ def manifold_hypothesis() -> None:
     st.subheader("Reconstruction error: on and off the manifold")
     err = cache.manifold_errors(key, ds.name, 500, 0)
     thr = err["threshold"]
-    all_scores = np.concatenate(list(err["scores"].values()))
-    lo, hi = max(float(all_scores.min()), 1e-5), float(all_scores.max())
-    bins = np.logspace(np.log10(lo), np.log10(hi), 60)
+    bins = manifold.log_bins(list(err["scores"].values()), 60)
     fig = go.Figure()
     top = 0
     for (name, s), colour in zip(err["scores"].items(), ("#1f77b4", "#ff7f0e", "#2ca02c")):
@@ -121,16 +118,10 @@ def manifold_hypothesis() -> None:
                       yaxis_title="images", height=420, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=-0.25))
     st.plotly_chart(fig, key="mf_hist")
-    names = list(err["scores"])
-    test_s = err["scores"][names[0]]
-    summary = []
-    for name in names:
-        s = err["scores"][name]
-        row = {"images": name, "n": len(s), "median error": f"{np.median(s):.4f}",
-               "flagged off-manifold": f"{np.mean(s > thr):.1%}"}
-        row[f"AUROC vs {names[0]}"] = "—" if name == names[0] else \
-            f"{roc_auc_score(np.r_[np.zeros(len(test_s)), np.ones(len(s))], np.r_[test_s, s]):.3f}"
-        summary.append(row)
+    rows = manifold.error_summary(err["scores"], thr)
+    summary = [{"images": r["name"], "n": r["n"], "median error": f"{r['median']:.4f}",
+                "flagged off-manifold": f"{r['flagged']:.1%}",
+                f"AUROC vs {rows[0]['name']}": "—" if r["auroc"] is None else f"{r['auroc']:.3f}"} for r in rows]
     st.dataframe(summary, hide_index=True)
     st.markdown(
         f"`{sel.model_name}` rebuilds images near its training data well and everything else badly: the density of "

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
 
 from ae_core import latent, manifold, models, store, training
 
@@ -97,6 +96,30 @@ def test_error_comparison_scores_test_noise_and_other_images(mnist5k):
     assert all(len(v) == 30 for v in out["scores"].values())
 
 
+def test_detection_auroc_is_the_share_of_outside_inside_pairs_ranked_right():
+    assert manifold.detection_auroc([0.1, 0.2], [0.3, 0.4]) == 1.0
+    assert manifold.detection_auroc([0.3, 0.4], [0.1, 0.2]) == 0.0
+    assert manifold.detection_auroc([0.5, 0.5], [0.5]) == 0.5  # ties count half
+    # Pairs (inside, outside) with outside above: (1,2) (1,4) (3,4) of 4 -> 0.75.
+    assert manifold.detection_auroc([1.0, 3.0], [2.0, 4.0]) == pytest.approx(0.75)
+
+
+def test_error_summary_rows_follow_the_scores_and_the_threshold():
+    scores = {"test": np.array([0.1, 0.2, 0.3, 0.4]), "noise": np.array([0.5, 0.6, 0.05, 0.7])}
+    rows = manifold.error_summary(scores, threshold=0.35)
+    assert [r["name"] for r in rows] == ["test", "noise"] and [r["n"] for r in rows] == [4, 4]
+    assert rows[0]["auroc"] is None and rows[1]["auroc"] == pytest.approx(12 / 16)
+    assert rows[0]["median"] == pytest.approx(0.25) and rows[1]["median"] == pytest.approx(0.55)
+    assert rows[0]["flagged"] == 0.25 and rows[1]["flagged"] == 0.75
+
+
+def test_log_bins_span_every_set_with_a_positive_floor():
+    bins = manifold.log_bins([np.array([0.0, 0.01]), np.array([1.0])], 5)
+    assert len(bins) == 5 and bins[0] == pytest.approx(1e-5) and bins[-1] == pytest.approx(1.0)
+    assert np.allclose(np.diff(np.log10(bins)), np.log10(bins[1] / bins[0]))
+    assert manifold.log_bins(np.array([0.1, 10.0]), 3) == pytest.approx([0.1, 1.0, 10.0])
+
+
 @pytest.mark.slow
 def test_shipped_ae16d_detector_separates_test_digits_from_noise(mnist5k):
     """Measured: the detector's scores separate held-out test digits from uniform noise (AUROC >= 0.99),
@@ -105,8 +128,7 @@ def test_shipped_ae16d_detector_separates_test_digits_from_noise(mnist5k):
     det = manifold.fit_detector(model, mnist5k.x_train, meta)
     digits = mnist5k.x_test[:300]
     noise = manifold.uniform_images(300, digits.shape[1:], seed=1)
-    y = np.r_[np.zeros(len(digits)), np.ones(len(noise))]
-    auroc = roc_auc_score(y, np.r_[det.score(digits), det.score(noise)])
+    auroc = manifold.detection_auroc(det.score(digits), det.score(noise))
     assert auroc >= 0.99, auroc
     assert det.predict(noise).mean() > 0.95
     assert det.predict(digits).mean() < 0.05
