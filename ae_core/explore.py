@@ -1,10 +1,11 @@
 """The latent map's explorer: what each point can be coloured by, and what a selection of points says.
 
 Owns: `point_errors` (each image's squared reconstruction error, metrics.errors' `sse`, and its `mse`,
-which is the off-manifold detector's score), `colourings` (the list of what a map can be coloured by
+which is the off-manifold detector's score), `reconstructions` (clipped, as measured), `colourings` (the list of what a map can be coloured by
 for one dataset and model: class, reconstruction error, off-manifold score, each latent coordinate,
 and each ground-truth factor the dataset carries), `factor_columns` (a dataset's known factors, by
-name), `summarise_selection` (counts per class, the mean image, the decoded mean code) and
+name), `summarise_selection` (counts per class, the mean image, the decoded mean code),
+`reconstruct_one` (one picked or uploaded image: its code, reconstruction, errors and error map) and
 `parse_indices` (an index typed or read from a link, checked). Arrays in, arrays out; never imports
 streamlit.
 """
@@ -33,6 +34,11 @@ def point_errors(model, x: np.ndarray, batch: int = BATCH) -> dict[str, np.ndarr
     if not sse:
         return {"sse": np.zeros(0), "mse": np.zeros(0)}
     return {"sse": np.concatenate(sse), "mse": np.concatenate(mse)}
+
+
+def reconstructions(model, x: np.ndarray) -> np.ndarray:
+    """The model's reconstructions of x, clipped to [0, 1] as `point_errors` measures them (for display)."""
+    return np.clip(evaluate.reconstruct(model, np.asarray(x, np.float32)), 0.0, 1.0)
 
 
 def factor_columns(ds, split: str) -> dict[str, np.ndarray]:
@@ -105,6 +111,29 @@ def summarise_selection(model, x: np.ndarray, z: np.ndarray, y: np.ndarray) -> S
         mean_image=np.asarray(x, np.float64).mean(0).astype(np.float32),
         mean_code=mean_code,
         decoded_mean=np.clip(evaluate.decode(model, mean_code[None])[0], 0.0, 1.0))
+
+
+@dataclasses.dataclass(frozen=True)
+class OneReconstruction:
+    """One image through the model: what the Latent space page shows for a picked point or an upload."""
+
+    code: np.ndarray  # (D,)
+    reconstruction: np.ndarray  # (C, H, W), as decoded (not clipped)
+    sse: float  # squared error summed over the pixels, the reconstruction clipped to [0, 1]
+    psnr: float  # dB, same clipping
+    error_map: np.ndarray  # (C, H, W) per-pixel squared error, scaled so its largest value is 1
+
+
+def reconstruct_one(model, x: np.ndarray) -> OneReconstruction:
+    """Encode one image x (C, H, W), decode its code, and measure the error as `point_errors` does."""
+    x = np.asarray(x, np.float32)
+    z = evaluate.encode(model, x[None])
+    rec = evaluate.decode(model, z)[0]
+    clipped = np.clip(rec, 0.0, 1.0)
+    e = metrics.errors(x[None], clipped[None])
+    sq = (clipped - x) ** 2
+    return OneReconstruction(code=z[0], reconstruction=rec, sse=float(e["sse"][0]), psnr=float(e["psnr"][0]),
+                             error_map=sq / max(float(sq.max()), 1e-6))
 
 
 def parse_indices(raw, n: int) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ae_core import evaluate, export, latent
+from ae_core import evaluate, explore, export, latent
 from ui import cache, downloads, explorer, path, share
 from ui.upload import upload_panel
 from ui.widgets import plotly_points, require, robust_range, show_grid, show_image
@@ -164,18 +164,16 @@ with c_upload:
                              "(dark ink on light paper or the reverse)")
     if ups:
         img = ups[0][1]
-        z_up = evaluate.encode(model, img[None])
-        rec_up = evaluate.decode(model, z_up)[0]
-        up = (img, z_up[0], rec_up)
-        e = evaluate.errors(img[None], np.clip(rec_up, 0, 1)[None])
+        r_up = explore.reconstruct_one(model, img)
+        up = (img, r_up.code, r_up.reconstruction)
         u1, u2, u3 = st.columns(3)
         with u1:
             show_image(img, "what the model sees", 168)
         with u2:
-            show_image(rec_up, "its reconstruction", 168)
+            show_image(r_up.reconstruction, "its reconstruction", 168)
         with u3:
-            st.metric("PSNR", f"{e['psnr'][0]:.1f} dB")
-            st.metric("Squared error", f"{e['sse'][0]:.1f}")
+            st.metric("PSNR", f"{r_up.psnr:.1f} dB")
+            st.metric("Squared error", f"{r_up.sse:.1f}")
             st.caption("Marked ★ on the map. A picture unlike the training digits lands off the "
                        "manifold and comes back as the nearest digit the decoder knows.")
 
@@ -213,7 +211,7 @@ with c_map:
     else:
         # One WebGL trace with a colour per point and a colour bar: 70,000 points stay one draw call.
         vals = explorer.colour_values(sel, colouring, with_train)
-        label = next(c.label for c in explorer.explore.colourings(D, explorer.explore.factor_columns(ds, "test"))
+        label = next(c.label for c in explore.colourings(D, explore.factor_columns(ds, "test"))
                      if c.key == colouring)
         m = keep_m
         lo_v, hi_v = np.nanpercentile(vals[m], [1, 99]) if m.any() else (0.0, 1.0)
@@ -256,20 +254,19 @@ with c_map:
 
 # ------------------------------------------------------------------ picked image and decoded spot
 with c_panel:
-    rec = evaluate.reconstruct(model, x_pick[None])[0]  # one image: a whole 60,000-image split is not needed
-    e = evaluate.errors(x_pick[None], np.clip(rec, 0, 1)[None])
+    r_pick = explore.reconstruct_one(model, x_pick)  # one image: a whole 60,000-image split is not needed
+    rec = r_pick.reconstruction
     st.markdown(f"**Picked: {pick[0]} image #{pick[1]}**, label **{_cls(y_pick)}**")
     p1, p2, p3 = st.columns(3)
-    sq = (np.clip(rec, 0, 1) - x_pick) ** 2
     with p1:
         show_image(x_pick, "image", 140)
     with p2:
         show_image(rec, "reconstruction", 140)
     with p3:
-        show_image(sq / max(float(sq.max()), 1e-6), "squared error (scaled)", 140)
+        show_image(r_pick.error_map, "squared error (scaled)", 140)
     m1, m2 = st.columns(2)
-    m1.metric("Squared error", f"{e['sse'][0]:.2f}")
-    m2.metric("PSNR", f"{e['psnr'][0]:.1f} dB")
+    m1.metric("Squared error", f"{r_pick.sse:.2f}")
+    m2.metric("PSNR", f"{r_pick.psnr:.1f} dB")
     downloads.button("Image and reconstruction (PNG)", lambda: export.strip_png([np.stack([x_pick, rec])], scale=4),
                      f"{pick[0]}_{pick[1]}_reconstruction.png", "ls_dl_pick",
                      help="The picked image beside its reconstruction, 4x enlarged (every pixel a square).")

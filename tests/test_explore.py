@@ -24,6 +24,19 @@ def test_point_errors_match_the_metric(ae2d):
     assert e["sse"].shape == (50,)
 
 
+def test_reconstruct_one_is_the_point_errors_of_one_image(ae2d):
+    model, ds = ae2d
+    from ae_core import evaluate
+    x = ds.x_test[3]
+    r = explore.reconstruct_one(model, x)
+    np.testing.assert_array_equal(r.code, evaluate.encode(model, x[None])[0])
+    np.testing.assert_allclose(r.reconstruction, evaluate.reconstruct(model, x[None])[0], rtol=1e-6, atol=1e-7)
+    e = explore.point_errors(model, x[None])
+    assert r.sse == pytest.approx(e["sse"][0], rel=1e-6)
+    assert r.psnr == pytest.approx(metrics.errors(x[None], np.clip(r.reconstruction, 0, 1)[None])["psnr"][0])
+    assert r.error_map.shape == x.shape and r.error_map.max() == pytest.approx(1.0) and r.error_map.min() >= 0
+
+
 def test_colourings_list_every_coordinate_and_factor():
     keys = [c.key for c in explore.colourings(3, {"scale": None})]
     assert keys == ["class", "error", "offmanifold", "z0", "z1", "z2", "factor:scale"]

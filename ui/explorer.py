@@ -3,7 +3,7 @@
 parameters of the Latent space page (the picked point, the chosen map, the colouring).
 
 The maths is ae_core.explore (colourings, per-image errors, a selection's summary) and the file formats
-ae_core.export; this module only lays out widgets and calls the cached wrappers.
+ae_core.export; this module only lays out widgets and calls the cached wrappers of ui/cache.py.
 """
 from __future__ import annotations
 
@@ -19,22 +19,6 @@ KIND_TEST, KIND_TRAIN = 0, 1
 SPLITS = {KIND_TEST: "test", KIND_TRAIN: "train"}
 
 
-# ------------------------------------------------------------------ cached arrays (one call into ae_core each)
-@st.cache_data(show_spinner="Reconstructing every image to measure its error…", max_entries=16)
-def point_errors(key: tuple, dataset_name: str, split: str) -> dict:
-    """explore.point_errors of a split under the model identified by key: {'sse', 'mse'} per image."""
-    model, _ = cache.get_model(key[0])
-    ds = cache.get_dataset(dataset_name)
-    return explore.point_errors(model, ds.x_test if split == "test" else ds.x_train)
-
-
-@st.cache_data(show_spinner="Placing every image among the held-out training images…", max_entries=16)
-def off_manifold_percentile(key: tuple, dataset_name: str, split: str) -> np.ndarray:
-    """Per image: the share (%) of the model's held-out training images it is reconstructed worse than."""
-    det = cache.off_manifold_detector(key[0], dataset_name)
-    return det.percentile_of(point_errors(key, dataset_name, split)["mse"])
-
-
 def colour_values(sel, colouring: str, with_train: bool) -> np.ndarray:
     """The value of `colouring` (an explore.Colouring key) for each map point: test codes, then training."""
     ds = sel.dataset
@@ -42,9 +26,9 @@ def colour_values(sel, colouring: str, with_train: bool) -> np.ndarray:
     if colouring == "class":
         return np.concatenate([ds.y_test, ds.y_train] if with_train else [ds.y_test])
     if colouring == "error":
-        return np.concatenate([point_errors(sel.key, ds.name, s)["sse"] for s in splits])
+        return np.concatenate([cache.point_errors(sel.key, ds.name, s)["sse"] for s in splits])
     if colouring == "offmanifold":
-        return np.concatenate([off_manifold_percentile(sel.key, ds.name, s) for s in splits])
+        return np.concatenate([cache.off_manifold_percentile(sel.key, ds.name, s) for s in splits])
     if colouring.startswith("z"):
         d = int(colouring[1:])
         return np.concatenate([cache.encoded(sel.key, ds.name, s)[:, d] for s in splits])
@@ -163,7 +147,7 @@ def selection_panel(sel, region: dict[str, np.ndarray], emb_of, names: list[str]
     g1, g2 = st.columns([3, 1])
     with g1:
         k = min(GALLERY, n)
-        rec = point_reconstructions(model, x_sel[:k])
+        rec = explore.reconstructions(model, x_sel[:k])
         st.markdown(f"**The first {k} of them** (top) **and their reconstructions** (below)"
                     if k < n else "**The images** (top) **and their reconstructions** (below)")
         cols = 10
@@ -182,19 +166,13 @@ def selection_panel(sel, region: dict[str, np.ndarray], emb_of, names: list[str]
     map_xy = np.concatenate([emb_of(s, i) for s, i in parts])
 
     def csv() -> bytes:  # built when clicked, not on every rerun
-        err = np.concatenate([point_errors(sel.key, ds.name, s)["sse"][i] for s, i in parts])
+        err = np.concatenate([cache.point_errors(sel.key, ds.name, s)["sse"][i] for s, i in parts])
         return export.embeddings_csv(split_col, idx_col, [names[int(v)] for v in y_sel], z_sel, map_xy, err)
 
     st.download_button("Download the selection (CSV)", csv, file_name=f"selection_{sel.model_name}.csv",
                        mime="text/csv", key="ls_sel_csv", on_click="ignore", icon=":material/download:",
                        help="One row per selected image: split, index, label, its code, its map position, "
                             "its squared reconstruction error.")
-
-
-def point_reconstructions(model, x: np.ndarray) -> np.ndarray:
-    from ae_core import evaluate
-
-    return np.clip(evaluate.reconstruct(model, x), 0, 1)
 
 
 def embeddings_download(sel, proj, emb: np.ndarray, with_train: bool, names: list[str]) -> None:
@@ -208,7 +186,7 @@ def embeddings_download(sel, proj, emb: np.ndarray, with_train: bool, names: lis
         idx = np.concatenate([np.arange(ns[s]) for s in splits])
         y = np.concatenate([ds.y_test, ds.y_train] if with_train else [ds.y_test])
         z = np.concatenate([cache.encoded(sel.key, ds.name, s) for s in splits])
-        err = np.concatenate([point_errors(sel.key, ds.name, s)["sse"] for s in splits])
+        err = np.concatenate([cache.point_errors(sel.key, ds.name, s)["sse"] for s in splits])
         return export.embeddings_csv(split_col, idx, [names[int(v)] if 0 <= v < len(names) else str(v) for v in y],
                                      z, emb[:len(z)], err)
 
