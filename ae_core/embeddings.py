@@ -17,7 +17,8 @@ Isomap, LLE and UMAP are fitted on a class-balanced prefix of the training split
 2,000 for Isomap and LLE so they take seconds on two cores, 10,000 for UMAP) and map other points,
 the test split included, with their out-of-sample `.transform`, as the encoder does.
 t-SNE has no out-of-sample map: it embeds the training prefix and the test points together
-(labels unused), and its result says so in `note`.
+(labels unused), and its result says so in `note`. `tsne` is the package's one t-SNE call (the
+Latent space map's too), with its settings and thread limit.
 
 Also here: PCA's held-out error against latent dimension (`pca_error_curve`; the stored
 autoencoders beside it are workflow.error_vs_dimension's), the principal angles between a linear autoencoder's decoder subspace
@@ -36,6 +37,7 @@ import numpy as np
 from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE, Isomap, LocallyLinearEmbedding
+from threadpoolctl import threadpool_limits
 
 from . import data as data_mod
 from . import evaluate, metrics
@@ -48,6 +50,8 @@ N_FIT = 2000  # training points for Isomap / LLE: a few seconds each on two core
 UMAP_N_FIT = 10_000
 UMAP_NEIGHBOURS = 15  # umap-learn's default, and the UMAP-loss AE's graph
 TSNE_N_FIT = 1000  # t-SNE embeds these plus the 1,000 test points: its cost grows fastest
+TSNE_ITER = 500  # the layout has settled by then on a few thousand points; 1000 doubles the wait
+TSNE_PERPLEXITY = 30.0
 TRUST_K = 5
 DEFAULT_DIMS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 30, 40, 50, 64, 100)
 
@@ -135,8 +139,23 @@ def tsne_joint(x_train: np.ndarray, x_test: np.ndarray, n_fit: int = TSNE_N_FIT,
     x = np.concatenate([xtr, xte])
     if x.shape[1] > 50:
         x = PCA(50, random_state=seed).fit_transform(x)
-    z = TSNE(2, perplexity=30, init="pca", random_state=seed, max_iter=500).fit_transform(x).astype(np.float32)
+    z = tsne(x, seed)
     return z[: len(xtr)], z[len(xtr):], time.perf_counter() - t0
+
+
+def tsne(x: np.ndarray, seed: int = 0, perplexity: float = TSNE_PERPLEXITY) -> np.ndarray:
+    """The package's one t-SNE (the PCA vs AE page's and the Latent space page's): rows of x (N, ...) ->
+    (N, 2) float32. Barnes-Hut, PCA initialisation, TSNE_ITER iterations, seeded; the perplexity is capped
+    at (N - 1) / 3 (at least 2), so a small set still embeds.
+
+    One thread: with torch's thread pools alive in the same process, OpenMP oversubscription made t-SNE
+    10x slower in the app.
+    """
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    perplexity = float(min(perplexity, max(2.0, (len(x) - 1) / 3)))
+    with threadpool_limits(1):
+        z = TSNE(2, perplexity=perplexity, init="pca", random_state=seed, max_iter=TSNE_ITER).fit_transform(x)
+    return z.astype(np.float32)
 
 
 def scores(x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray, z_train: np.ndarray, z_test: np.ndarray) -> dict:

@@ -3,7 +3,9 @@
 Owns the measured side of "disentangled, dominant factors" (numpy in, numpy out; never streamlit):
 * `measure(x)`: per-image factors of (N, 1, H, W) greyscale images with ink bright on dark:
   size, slant, stroke width, aspect and ink (definitions in FACTOR_HELP);
-* `traversal` / `traversal_grid`: decode a code while one coordinate sweeps a range;
+* `sweep_codes` / `traversals`: the package's one latent sweep (each coordinate swept +- span x its spread
+  around base codes, the others held; groundtruth.traversal_effect and the Generate page use it too), and
+  its decoded rows;
 * `name_factors`: sweep each coordinate around a few base codes, measure the decoded images,
   and name the coordinate after the factor that follows it best (pooled Pearson r), e.g.
   "z3 ≈ slant (r = 0.81)", or "z3: mixed" when no factor reaches |r| >= 0.6.
@@ -88,32 +90,27 @@ def measure(x) -> dict[str, np.ndarray]:
     }
 
 
-def traversal(model, z0, dim: int, values) -> np.ndarray:
-    """Decode z0 with coordinate `dim` set to each of `values`. Returns (len(values), *output_shape)."""
-    z0 = np.asarray(z0, np.float32).ravel()
-    values = np.asarray(values, np.float32).ravel()
-    if not 0 <= dim < len(z0):
-        raise ValueError(f"dim {dim} is not a coordinate of a {len(z0)}-D code")
-    z = np.repeat(z0[None], len(values), 0)
-    z[:, dim] = values
-    return evaluate.decode(model, z)
-
-
-def traversal_grid(model, z0, dims, values) -> np.ndarray:
-    """One traversal per row: row r sweeps coordinate dims[r] over values[r] (others at z0), in one decode.
-
-    values: (len(dims), n). Returns (len(dims), n, *output_shape).
-    """
-    z0 = np.asarray(z0, np.float32).ravel()
-    values = np.asarray(values, np.float32)
+def sweep_codes(z_base, dims, spread, n_steps: int = 9, span: float = 2.0) -> np.ndarray:
+    """The codes of every traversal: (len(dims), B, n_steps, D). Row k sweeps coordinate dims[k] from
+    base[d] - span * spread[d] to base[d] + span * spread[d] in n_steps (odd n_steps: the middle step is the
+    base code), the other coordinates held at each base code; z_base is (B, D), or one code (D,) as B = 1."""
+    zb = np.atleast_2d(np.asarray(z_base, np.float32))
     dims = [int(d) for d in dims]
-    if values.shape[0] != len(dims):
-        raise ValueError("need one row of values per coordinate")
-    z = np.repeat(z0[None], len(dims) * values.shape[1], 0).reshape(len(dims), values.shape[1], -1)
-    for r, d in enumerate(dims):
-        z[r, :, d] = values[r]
-    out = evaluate.decode(model, z.reshape(-1, len(z0)))
-    return out.reshape(len(dims), values.shape[1], *out.shape[1:])
+    if any(not 0 <= d < zb.shape[1] for d in dims):
+        raise ValueError(f"dims {dims} are not all coordinates of a {zb.shape[1]}-D code")
+    offs = np.linspace(-span, span, n_steps, dtype=np.float32)
+    z = np.repeat(zb[None, :, None, :], len(dims), 0).repeat(n_steps, 2)
+    for k, d in enumerate(dims):
+        z[k, :, :, d] = zb[:, d, None] + offs[None] * float(spread[d])
+    return z
+
+
+def traversals(model, z0, dims, spread, n_steps: int = 9, span: float = 2.0) -> np.ndarray:
+    """`sweep_codes` of one code z0 (D,), decoded in one call: (len(dims), n_steps, *output_shape), one row
+    per coordinate."""
+    z = sweep_codes(z0, dims, spread, n_steps, span)[:, 0]
+    out = evaluate.decode(model, z.reshape(-1, z.shape[-1]))
+    return out.reshape(len(dims), n_steps, *out.shape[1:])
 
 
 @dataclasses.dataclass
@@ -172,14 +169,9 @@ def name_factors(model, z_base, stats, n_steps: int = 9, dims=None, span: float 
     dims = [int(d) for d in (stats.order if dims is None else dims)]
     offs = np.linspace(-span, span, n_steps, dtype=np.float32)
     b, dsz = zb.shape
-    sweeps = []
-    for d in dims:
-        z = np.repeat(zb[:, None, :], n_steps, 1)
-        z[:, :, d] = zb[:, d, None] + offs[None] * float(stats.std[d])
-        sweeps.append(z)
     if not dims:
         return []
-    imgs = evaluate.decode(model, np.concatenate(sweeps).reshape(-1, dsz))
+    imgs = evaluate.decode(model, sweep_codes(zb, dims, stats.std, n_steps, span).reshape(-1, dsz))
     meas = measure(imgs)
     out = []
     vals = np.repeat(offs[None], b, 0)

@@ -19,7 +19,7 @@ import dataclasses
 
 import numpy as np
 
-from . import evaluate, metrics
+from . import evaluate, factors, metrics
 
 N_EVAL = 5000  # held-out codes scored (sprites' whole test split)
 N_FIT = 5000  # training codes DCI's regressors are fitted on
@@ -89,10 +89,7 @@ def traversal_effect(model, ds, z_base: np.ndarray, dims, spread: np.ndarray, n_
     the sweep, averaged over the bases. 0: the factor stays put; 1: the sweep takes it from end to end."""
     zb = np.atleast_2d(np.asarray(z_base, np.float32))
     dims = [int(d) for d in dims]
-    offs = np.linspace(-span, span, n_steps, dtype=np.float32)
-    z = np.repeat(zb[None, :, None, :], len(dims), 0).repeat(n_steps, 2)  # (dims, B, steps, D)
-    for k, d in enumerate(dims):
-        z[k, :, :, d] = zb[:, d, None] + offs[None] * float(spread[d])
+    z = factors.sweep_codes(zb, dims, spread, n_steps, span)  # (dims, B, steps, D)
     f = probe_factors(ds, evaluate.decode(model, z.reshape(-1, zb.shape[1])))
     f = f.reshape(len(dims), len(zb), n_steps, -1)
     full = np.asarray(ds.factors_train).max(0) - np.asarray(ds.factors_train).min(0)

@@ -5,9 +5,10 @@ Owns the maths behind the Latent space and Generate pages (numpy in, numpy out; 
   coordinates, PCA, t-SNE or UMAP above that). A fitted projector places new codes on the same map
   and, for the linear maps, sends a spot of the map back to a code the decoder can draw.
 * `neighbours` / `share_label` / `label_agreement`: nearest neighbours in pixel space vs in latent
-  space, and how often they share the query's label.
+  space, and how often they share the query's label; `nearest_image`: the one pool image closest in pixels.
 * `interpolate_pixels` / `interpolate_latent`: cross-fade vs decoded morph.
-* `latent_stats`: per-coordinate mean, spread and an importance ranking; `sample_codes`.
+* `latent_stats`: per-coordinate mean, spread (`LatentStats.spread`: the std, floored) and an importance
+  ranking; `sample_codes`.
 * `decode_grid`: the decoder's picture of a 2-D slice of the latent space.
 Models are only used through `ae_core.evaluate` (no_grad, eval mode, never mutated).
 """
@@ -18,15 +19,12 @@ import dataclasses
 import numpy as np
 import torch
 from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE
-from threadpoolctl import threadpool_limits
 
-from . import evaluate, metrics
+from . import embeddings, evaluate, metrics
 
 METHODS = ("coords", "pca", "tsne", "umap")
 # t-SNE is O(N^2)-ish and takes seconds on two cores beyond this; more points are placed by neighbours.
 TSNE_MAX_POINTS = 2000
-TSNE_ITER = 500  # the layout has settled by then on a few thousand codes; 1000 doubles the wait
 # UMAP is fitted on at most this many codes (about 15 s for 10,000 on two cores once numba has compiled);
 # every other code, and any new one, is placed by its out-of-sample transform.
 UMAP_MAX_POINTS = 10_000
@@ -91,11 +89,7 @@ class Projector:
         n = len(z)
         rng = np.random.default_rng(self.seed)
         sub = np.sort(rng.choice(n, self.max_points, replace=False)) if n > self.max_points else np.arange(n)
-        perplexity = float(min(30.0, max(2.0, (len(sub) - 1) / 3)))
-        tsne = TSNE(2, perplexity=perplexity, init="pca", random_state=self.seed, max_iter=TSNE_ITER)
-        # One thread: with torch's pools alive, OpenMP oversubscription made t-SNE 10x slower here.
-        with threadpool_limits(1):
-            emb_sub = tsne.fit_transform(z[sub].astype(np.float64)).astype(np.float32)
+        emb_sub = embeddings.tsne(z[sub], self.seed)
         if len(sub) == n:
             return emb_sub
         emb = np.empty((n, 2), np.float32)
@@ -202,6 +196,14 @@ def neighbours(x_query, x_pool, z_query, z_pool, k: int = 8, exclude=None) -> tu
     return (pix[0], lat[0]) if single else (pix, lat)
 
 
+def nearest_image(x_pool, x) -> int:
+    """The index of the pool image nearest to x in pixel space (Euclidean on flattened pixels; ties to the
+    lower index). float32 throughout, without a float64 copy of the pool: a slider move on full MNIST
+    asks this of 60,000 images."""
+    pool = np.asarray(x_pool, np.float32)
+    return int(np.argmin(((pool.reshape(len(pool), -1) - np.asarray(x, np.float32).reshape(1, -1)) ** 2).sum(1)))
+
+
 def share_label(y_pool, idx, y_query) -> int:
     """How many of the pool items `idx` have the query's label."""
     return int((np.asarray(y_pool)[np.asarray(idx)] == y_query).sum())
@@ -264,6 +266,8 @@ def interpolate_latent(model, a, b, steps: int = 9) -> np.ndarray:
 
 # ---------------------------------------------------------------------- statistics
 
+SPREAD_FLOOR = 1e-3  # LatentStats.spread: a dead coordinate still needs a slider range
+
 @dataclasses.dataclass
 class LatentStats:
     """Per-coordinate statistics of the codes of a training set.
@@ -284,6 +288,12 @@ class LatentStats:
     score: str
     prior: str
     cov: np.ndarray | None = None
+
+    @property
+    def spread(self) -> np.ndarray:
+        """std floored at SPREAD_FLOOR: the unit of the sliders' ranges and of the traversals, so a dead
+        coordinate (std 0) still gets a range to slide and sweep."""
+        return np.maximum(self.std, SPREAD_FLOOR)
 
     @property
     def dim(self) -> int:

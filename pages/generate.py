@@ -38,7 +38,7 @@ stats = cache.latent_stats(sel.key, ds.name)
 named = {n.dim: n for n in cache.factor_names(sel.key, ds.name, MAX_SLIDERS)}
 gt = factors_panel.scores(sel)  # ground-truth scores; None where the dataset has no factors
 shown = [int(d) for d in stats.order[:MAX_SLIDERS]]
-std = np.maximum(stats.std, 1e-3)  # a dead coordinate still needs a slider range
+std = stats.spread  # std, floored: a dead coordinate still needs a slider range
 lo, hi = stats.mean - SPREAD * std, stats.mean + SPREAD * std
 prefix = f"gen_{sel.model_name}"
 base_key, seed_key = f"{prefix}_base", f"{prefix}_seed"
@@ -126,7 +126,7 @@ def sliders_and_image() -> None:
         show_image(img, "the decoder's image of this code", 280)
         downloads.button("PNG", lambda: export.image_png(img), f"decoded_{sel.model_name}.png", f"{prefix}_dl_img",
                          help="The decoder's image of this code, 4x enlarged (every pixel a square).")
-        near = int(np.argmin(((ds.x_train.reshape(len(ds.x_train), -1) - img.reshape(1, -1)) ** 2).sum(1)))
+        near = latent.nearest_image(ds.x_train, img)
         show_image(ds.x_train[near], f"closest training image (#{near}, {ds.class_names[ds.y_train[near]]})", 112)
 
 
@@ -137,8 +137,7 @@ st.subheader("Traversals")
 idx = st.number_input("Hold the other coordinates at the code of test image #", 0, len(ds.x_test) - 1, 0,
                       key="gen_trav_idx")
 z0 = cache.encoded(sel.key, ds.name, "test")[int(idx)]
-offs = np.linspace(-TRAV_SPAN, TRAV_SPAN, TRAV_STEPS, dtype=np.float32)
-rows = factors.traversal_grid(model, z0, shown, z0[shown][:, None] + offs[None] * std[shown][:, None])
+rows = factors.traversals(model, z0, shown, std, TRAV_STEPS, TRAV_SPAN)
 t1, t2 = st.columns([1, 5])
 with t1:
     show_image(ds.x_test[int(idx)], f"test #{int(idx)}", 112)

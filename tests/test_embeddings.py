@@ -75,6 +75,28 @@ def test_tsne_is_joint_and_says_so(digits):
     assert "transductive" in E.TSNE_NOTE
 
 
+def test_tsne_is_the_one_seeded_single_thread_call_of_both_pages(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(0, 0.1, (15, 5)), rng.normal(3, 0.1, (15, 5))].astype(np.float32)
+    a, b = E.tsne(x, seed=1), E.tsne(x, seed=1)
+    assert a.shape == (30, 2) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)  # 30 points: the perplexity is capped below scikit-learn's limit
+    seen = []
+    real = E.TSNE
+
+    class Spy(real):
+        def fit_transform(self, X, y=None):
+            from threadpoolctl import threadpool_info
+            seen.append((self.perplexity, self.max_iter, {p["num_threads"] for p in threadpool_info()}))
+            return super().fit_transform(X)
+
+    monkeypatch.setattr(E, "TSNE", Spy)
+    from ae_core import latent
+    latent.Projector("tsne").fit(x)
+    E.tsne_joint(x[:20], x[20:], n_fit=20)
+    assert [s[:2] for s in seen] == [(29 / 3, E.TSNE_ITER)] * 2 and all(s[2] == {1} for s in seen), seen
+
+
 def test_model_embedding_only_for_2d(digits):
     m3 = models.build("ae", input_shape=digits.sample_shape, latent_dim=3, hidden=(8,))
     r = E.embed_model(digits, m3, "three")

@@ -108,17 +108,29 @@ def _stats(n=3):
     return latent.latent_stats(None, None, z_train=z)
 
 
-def test_traversal_sweeps_one_coordinate():
-    m = BlobModel()
-    imgs = factors.traversal(m, [0.0, 0.0, 0.0], 0, [-1.0, 0.0, 1.0])
-    assert imgs.shape == (3, 1, H, W)
-    size = factors.measure(imgs)["size"]
-    assert size[0] < size[1] < size[2]
-    grid = factors.traversal_grid(m, [0.0, 0.0, 0.0], [0, 2], np.array([[-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0]]))
-    np.testing.assert_allclose(grid[0], imgs, atol=1e-6)
-    np.testing.assert_allclose(grid[1, 0], grid[1, 2], atol=1e-6)  # z2 does nothing
+def test_sweep_codes_sweep_each_coordinate_around_each_base():
+    bases = np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], np.float32)
+    z = factors.sweep_codes(bases, [0, 2], np.array([1.0, 9.0, 0.5]), n_steps=3, span=2.0)
+    assert z.shape == (2, 2, 3, 3) and z.dtype == np.float32
+    np.testing.assert_array_equal(z[0, 1, :, 0], [1.0, 3.0, 5.0])  # base 3 +- 2 x 1
+    np.testing.assert_array_equal(z[1, 0, :, 2], [1.0, 2.0, 3.0])  # base 2 +- 2 x 0.5
+    np.testing.assert_array_equal(z[0, :, :, 1:], np.repeat(bases[:, None, 1:], 3, 1))  # the others held
+    np.testing.assert_array_equal(factors.sweep_codes(bases[0], [1], np.ones(3), 5)[:, 0, 2], bases[:1])  # middle: base
     with pytest.raises(ValueError):
-        factors.traversal(m, [0.0, 0.0, 0.0], 5, [0.0])
+        factors.sweep_codes(bases, [5], np.ones(3))
+
+
+def test_traversals_decode_one_row_per_coordinate():
+    m = BlobModel()
+    rows = factors.traversals(m, [0.0, 0.0, 0.0], [0, 2], np.ones(3), n_steps=3, span=1.0)
+    assert rows.shape == (2, 3, 1, H, W)
+    size = factors.measure(rows[0])["size"]
+    assert size[0] < size[1] < size[2]
+    np.testing.assert_allclose(rows[1, 0], rows[1, 2], atol=1e-6)  # z2 does nothing
+    z = np.zeros((3, 3), np.float32)
+    z[:, 0] = [-1.0, 0.0, 1.0]
+    from ae_core import evaluate
+    np.testing.assert_allclose(rows[0], evaluate.decode(m, z), atol=1e-6)
 
 
 def test_name_factors_finds_size_and_slant():

@@ -146,6 +146,17 @@ def test_neighbours_exclude_the_query_itself_and_batch():
     assert bp.shape == (4, 3) and all(i not in bp[i] for i in range(4))
 
 
+def test_nearest_image_is_the_pixel_space_nearest_and_ties_go_low():
+    rng = np.random.default_rng(0)
+    pool = rng.random((50, 1, 4, 4)).astype(np.float32)
+    q = pool[17] + 0.01
+    assert latent.nearest_image(pool, q) == 17
+    brute = int(np.argmin(np.linalg.norm(pool.reshape(50, -1) - q.reshape(1, -1), axis=1)))
+    assert latent.nearest_image(pool, q) == brute
+    dup = np.concatenate([pool[:3], pool[:3]])
+    assert latent.nearest_image(dup, pool[2]) == 2
+
+
 def test_share_label_and_label_agreement():
     assert latent.share_label(np.array([1, 2, 1, 1]), [0, 1, 3], 1) == 2
     # labels are invisible in pixels (noise) but written in the code: latent neighbours agree, pixel ones don't
@@ -192,6 +203,9 @@ def test_latent_stats_rank_by_variance():
     np.testing.assert_allclose(stats.mean, z.mean(0), atol=1e-5)
     np.testing.assert_allclose(stats.std, z.std(0), rtol=1e-4)
     assert (stats.lo <= stats.mean).all() and (stats.mean <= stats.hi).all()
+    dead = latent.latent_stats(PixelCodeModel(), np.zeros((300, 1, 4, 4), np.float32),
+                               z_train=np.c_[z[:, :1], np.zeros((300, 1), np.float32)])
+    np.testing.assert_array_equal(dead.spread, np.float32([dead.std[0], latent.SPREAD_FLOOR]))  # a dead coordinate: the floor
 
 
 def test_latent_stats_of_a_vae_rank_by_kl(mnist5k):

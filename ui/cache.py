@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ae_core import (compress, data, denoise, embeddings, evaluate, factors, groundtruth, images, jobs, latent,
-                     manifold, stacks, store, workflow)
+from ae_core import (compress, data, denoise, embeddings, evaluate, explore, factors, groundtruth, images, jobs,
+                     latent, manifold, stacks, store, workflow)
 
 
 def models_root() -> Path:
@@ -99,6 +99,19 @@ def latent_map(key: tuple, dataset_name: str, method: str, coords: tuple[int, in
     return latent.Projector(method, coords).fit(np.concatenate(z))
 
 
+@st.cache_data(show_spinner="Reconstructing every image to measure its error…", max_entries=16)
+def point_errors(key: tuple, dataset_name: str, split: str) -> dict:
+    """explore.point_errors of a split under the model identified by key: {'sse', 'mse'} per image."""
+    ds = get_dataset(dataset_name)
+    return explore.point_errors(get_model(key[0])[0], ds.x_test if split == "test" else ds.x_train)
+
+
+@st.cache_data(show_spinner="Placing every image among the held-out training images…", max_entries=16)
+def off_manifold_percentile(key: tuple, dataset_name: str, split: str) -> np.ndarray:
+    """Per image: the share (%) of the model's held-out training images it is reconstructed worse than."""
+    return off_manifold_detector(key[0], dataset_name).percentile_of(point_errors(key, dataset_name, split)["mse"])
+
+
 @st.cache_data(show_spinner="Counting pixel-space neighbours over the test split…", max_entries=8)
 def pixel_agreement(dataset_name: str, k: int = 8) -> float:
     """Over the test split: fraction of the k nearest pixel-space neighbours sharing the label. Per dataset,
@@ -131,7 +144,7 @@ def traversal_effect(key: tuple, dataset_name: str, dims: tuple[int, ...], n_bas
     """(len(dims), F) factor movement per swept coordinate, around the first n_bases test codes."""
     z = encoded(key, dataset_name, "test")
     return groundtruth.traversal_effect(get_model(key[0])[0], get_dataset(dataset_name), z[:n_bases], dims,
-                                        np.maximum(latent_stats(key, dataset_name).std, 1e-3))
+                                        latent_stats(key, dataset_name).spread)
 
 
 # ---------------------------------------------------------------- denoise / compression / manifold

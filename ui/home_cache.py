@@ -125,13 +125,8 @@ def filters(key: tuple, n: int = 30) -> np.ndarray:
 @st.cache_data(show_spinner="Sweeping the latent coordinates…", max_entries=16)
 def traversal(key: tuple, dataset_name: str, dims: tuple[int, ...], idx: int = 0) -> np.ndarray:
     """Generate's traversal rows: each of `dims` swept over +-GEN_SPAN sigma around test image idx's code."""
-    model = cache.get_model(key[0])[0]
-    stats = cache.latent_stats(key, dataset_name)
-    z0 = cache.encoded(key, dataset_name, "test")[idx]
-    std = np.maximum(stats.std, 1e-3)
-    offs = np.linspace(-GEN_SPAN, GEN_SPAN, GEN_STEPS, dtype=np.float32)
-    d = list(dims)
-    return factors.traversal_grid(model, z0, d, z0[d][:, None] + offs[None] * std[d][:, None])
+    return factors.traversals(cache.get_model(key[0])[0], cache.encoded(key, dataset_name, "test")[idx], list(dims),
+                              cache.latent_stats(key, dataset_name).spread, GEN_STEPS, GEN_SPAN)
 
 
 def denoise_models(ds) -> dict[str, str]:
