@@ -3,7 +3,8 @@
 Each process is a pure function of a tensor and a `torch.Generator`, so a seed fixes the
 corruption exactly. `NoiseSpec` is the one textual form used by configs, the CLI and the app:
 "gaussian:0.5", "salt-pepper:0.2", "masking:0.3", "none", or several joined by "|" (each
-image then gets one of them at random, so one model can learn to undo all of them).
+image then gets one of them at random, so one model can learn to undo all of them). `parse_one` reads
+a single "kind:level" (a link's or a form's), optionally within ranges narrower than the parser's.
 """
 from __future__ import annotations
 
@@ -93,6 +94,23 @@ class NoiseSpec:
             if sel.any():
                 out[sel] = _FUNCS[kind](x[sel], level, generator)
         return out
+
+
+def parse_one(text: str, ranges: dict[str, tuple[float, float]] | None = None) -> tuple[str, float]:
+    """One (kind, level) from text such as "gaussian:0.3", read by `NoiseSpec.parse` (same kinds, aliases and
+    limits). `ranges` {kind: (lo, hi)}: the kinds accepted and a narrower range for each level (a page's
+    sliders). ValueError, with a sentence, for none, several, or a kind or level outside them."""
+    parts = NoiseSpec.parse(text).parts
+    if len(parts) != 1:
+        raise ValueError("give one noise as kind:level, e.g. masking:0.3")
+    kind, level = parts[0]
+    if ranges is not None:
+        if kind not in ranges:
+            raise ValueError(f"the noise types are {', '.join(ranges)}")
+        lo, hi = ranges[kind]
+        if not lo <= level <= hi:
+            raise ValueError(f"its level must be between {lo:g} and {hi:g}")
+    return kind, level
 
 
 def corrupt(x: np.ndarray, spec: str | NoiseSpec, seed: int = 0) -> np.ndarray:

@@ -84,14 +84,9 @@ st.subheader("1 · Noisy in, clean out")
 
 
 def _linked_noise(v: str) -> tuple[str, float]:
-    """?noise=KIND:LEVEL (the noise spec as the page writes it), checked against this page's kinds and ranges."""
-    kind, _, lvl = v.partition(":")
-    if kind not in LEVELS:
-        raise ValueError(f"the noise types are {', '.join(LEVELS)}")
-    level = float(lvl)
-    _, lo_, hi_, _ = LEVELS[kind]
-    if not lo_ <= level <= hi_:  # NaN fails this too
-        raise ValueError(f"its level must be between {lo_:g} and {hi_:g}")
+    """?noise=KIND:LEVEL (the noise spec as the page writes it), within this page's kinds and slider ranges,
+    snapped to the sliders' step."""
+    kind, level = noise.parse_one(v, {k: (lo_, hi_) for k, (_, lo_, hi_, _) in LEVELS.items()})
     return kind, round(level / 0.05) * 0.05
 
 

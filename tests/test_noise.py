@@ -47,6 +47,18 @@ def test_spec_parse_mix_and_errors():
             noise.NoiseSpec.parse(bad)
 
 
+def test_parse_one_reads_one_noise_within_the_given_ranges():
+    assert noise.parse_one("gaussian:0.3") == ("gaussian", 0.3)
+    assert noise.parse_one("Salt_and_pepper:0.2") == ("salt-pepper", 0.2)  # the parser's aliases
+    ranges = {"masking": (0.0, 0.9), "gaussian": (0.0, 1.0)}
+    assert noise.parse_one("masking:0.5", ranges) == ("masking", 0.5)
+    for bad, words in (("none", "one noise"), ("masking:0.1|gaussian:0.2", "one noise"), ("blur:0.3", "Unknown"),
+                       ("gaussian:nan", "out of range"), ("salt-pepper:0.2", "noise types are masking, gaussian"),
+                       ("gaussian:2", "between 0 and 1"), ("masking:x", "not a number")):
+        with pytest.raises(ValueError, match=words):
+            noise.parse_one(bad, ranges)
+
+
 def test_corrupt_numpy_is_seeded():
     x = np.full((4, 1, 8, 8), 0.5, np.float32)
     assert np.array_equal(noise.corrupt(x, "masking:0.5", 3), noise.corrupt(x, "masking:0.5", 3))
