@@ -27,7 +27,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from . import denoise, evaluate
+from . import evaluate, metrics
 
 AE_BITS: tuple[int, ...] = (4, 8, 16)
 JPEG_QUALITIES: tuple[int, ...] = (5, 10, 20, 30, 50, 70, 85, 95)
@@ -172,7 +172,7 @@ def _row(codec: str, setting: str, bytes_file: np.ndarray, bytes_payload: np.nda
     return {
         "codec": codec, "setting": setting, "model": model,
         "bytes_file": float(np.mean(bytes_file)), "bytes_payload": float(np.mean(bytes_payload)),
-        "psnr": float(denoise.psnr(x, x_hat).mean()), "ssim": float(denoise.ssim(x, x_hat).mean()),
+        "psnr": float(metrics.psnr(x, x_hat).mean()), "ssim": float(metrics.ssim(x, x_hat).mean()),
     }
 
 

@@ -2,15 +2,18 @@
 filters, and where noisy images land in latent space.
 
 Owns the maths behind the Denoise page:
-* quality per image: `psnr`, `ssim` (scikit-image, data_range = 1);
-* classical baselines: `median_filter` (3x3, per image) and `NLMeans` (scikit-image's non-local means,
-  h picked from a small grid on VALIDATION images of the training split, never on the test split);
+* classical baselines: `median_filter` (MEDIAN_SIZE x MEDIAN_SIZE, per image) and `NLMeans` (scikit-image's
+  non-local means with NLM_PATCH_SIZE / NLM_PATCH_DISTANCE, h picked from NLM_H_GRID on VALIDATION images of
+  the training split, never on the test split); the sizes are parameters, their defaults what the app uses;
 * `denoise_with(model, x)`, `denoise_all`, and `compare(models, x_clean, noise_spec, seed)`;
 * `prepare_upload(s)`: bytes of (possibly noisy) pictures -> arrays the dataset's models take;
 * `first_layer_filters` (each scaled to [0, 1] for display), `filter_locality` (a number for
   "more noise gives more stroke-like filters") (the two tiny DAEs it compares are workflow.filter_daes);
 * `latent_arrows` / `code_shift` / `noisy_code_arrows`: codes of noisy images against the codes of
   their clean versions.
+
+Per-image quality is ae_core.metrics' `psnr` / `ssim` (the one definition); `denoise.psnr` and
+`denoise.ssim` are the same functions, kept for the pages that still call them there.
 
 Arrays are float32 images (N, C, H, W) in [0, 1]. Never imports streamlit.
 """
@@ -21,62 +24,23 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import ndimage
-from skimage.metrics import structural_similarity
 from skimage.restoration import denoise_nl_means
 from sklearn.decomposition import PCA
 
-from . import evaluate, images, models, noise
+from . import evaluate, images, metrics, models, noise
+from .metrics import psnr, ssim  # noqa: F401  (re-exported: ui/ and pages/ call denoise.psnr / denoise.ssim)
 
 # Stated grid for non-local means' filtering strength h (pixel units, images in [0, 1]).
 NLM_H_GRID: tuple[float, ...] = (0.04, 0.08, 0.12, 0.18, 0.25, 0.35, 0.5)
-NLM_PATCH_SIZE = 3
-NLM_PATCH_DISTANCE = 4
-
-
-# ---------------------------------------------------------------- quality per image
-
-
-def _batch(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) stays; (C, H, W) or (H, W) becomes a batch of one."""
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 2:
-        return a[None, None]
-    if a.ndim == 3:
-        return a[None]
-    if a.ndim != 4:
-        raise ValueError(f"expected images (N, C, H, W), (C, H, W) or (H, W); got shape {a.shape}")
-    return a
-
-
-def psnr(clean: np.ndarray, est: np.ndarray) -> np.ndarray:
-    """Per-image PSNR in dB of `est` against `clean` (pixels in [0, 1]; est is clipped to [0, 1]). Shape (N,)."""
-    c, e = _batch(clean), np.clip(_batch(est), 0.0, 1.0)
-    if c.shape != e.shape:
-        raise ValueError(f"shapes differ: {c.shape} vs {e.shape}")
-    return evaluate.errors(c, e)["psnr"]
-
-
-def ssim(clean: np.ndarray, est: np.ndarray) -> np.ndarray:
-    """Per-image SSIM (scikit-image, data_range = 1, channels averaged). Shape (N,)."""
-    c, e = _batch(clean), np.clip(_batch(est), 0.0, 1.0)
-    if c.shape != e.shape:
-        raise ValueError(f"shapes differ: {c.shape} vs {e.shape}")
-    h, w = c.shape[2:]
-    # SSIM's default 7x7 window needs both sides >= 7; smaller images get the largest odd window that fits.
-    win = min(7, h if h % 2 else h - 1, w if w % 2 else w - 1)
-    if win < 3:
-        raise ValueError(f"images of {h}x{w} pixels are too small for SSIM")
-    out = np.empty(len(c))
-    for i in range(len(c)):
-        out[i] = np.mean([structural_similarity(c[i, k], e[i, k], data_range=1.0, win_size=win)
-                          for k in range(c.shape[1])])
-    return out
+NLM_PATCH_SIZE = 3  # patch side in pixels (scikit-image's patch_size)
+NLM_PATCH_DISTANCE = 4  # search radius in pixels (scikit-image's patch_distance)
+MEDIAN_SIZE = 3  # the median filter's window side
 
 
 # ---------------------------------------------------------------- classical baselines
 
 
-def median_filter(x: np.ndarray, size: int = 3) -> np.ndarray:
+def median_filter(x: np.ndarray, size: int = MEDIAN_SIZE) -> np.ndarray:
     """A size x size median filter applied to each image (and channel) on its own."""
     a = np.asarray(x, dtype=np.float32)
     out = np.empty_like(a)
@@ -86,14 +50,16 @@ def median_filter(x: np.ndarray, size: int = 3) -> np.ndarray:
     return out
 
 
-def nl_means(x: np.ndarray, h: float) -> np.ndarray:
-    """scikit-image's non-local means on each image with strength h (patch 3x3, search distance 4)."""
+def nl_means(x: np.ndarray, h: float, patch_size: int = NLM_PATCH_SIZE,
+             patch_distance: int = NLM_PATCH_DISTANCE) -> np.ndarray:
+    """scikit-image's non-local means (fast mode) on each image and channel with strength h,
+    patch_size x patch_size patches searched within patch_distance pixels; clipped to [0, 1]."""
     a = np.asarray(x, dtype=np.float32)
     out = np.empty_like(a)
     for i in range(len(a)):
         for k in range(a.shape[1]):
-            out[i, k] = denoise_nl_means(a[i, k].astype(np.float64), h=h, patch_size=NLM_PATCH_SIZE,
-                                         patch_distance=NLM_PATCH_DISTANCE, fast_mode=True)
+            out[i, k] = denoise_nl_means(a[i, k].astype(np.float64), h=h, patch_size=patch_size,
+                                         patch_distance=patch_distance, fast_mode=True)
     return np.clip(out, 0.0, 1.0)
 
 
@@ -105,17 +71,31 @@ class NLMeans:
     every h in `h_grid`, and keeps the best as `h_`; `val_psnr_` records the mean PSNR for each h.
     """
 
-    def __init__(self, h_grid: Sequence[float] = NLM_H_GRID):
+    def __init__(self, h_grid: Sequence[float] = NLM_H_GRID, patch_size: int = NLM_PATCH_SIZE,
+                 patch_distance: int = NLM_PATCH_DISTANCE):
         self.h_grid = tuple(h_grid)
+        self.patch_size = patch_size
+        self.patch_distance = patch_distance
 
     def fit(self, x_val_clean: np.ndarray, noise_spec: str | noise.NoiseSpec, seed: int = 0) -> "NLMeans":
         noisy = noise.corrupt(x_val_clean, noise_spec, seed)
-        self.val_psnr_ = {h: float(psnr(x_val_clean, nl_means(noisy, h)).mean()) for h in self.h_grid}
+        self.val_psnr_ = {h: float(metrics.psnr(x_val_clean, self._apply(noisy, h)).mean()) for h in self.h_grid}
         self.h_ = max(self.val_psnr_, key=self.val_psnr_.get)
         return self
 
+    def _apply(self, x: np.ndarray, h: float) -> np.ndarray:
+        return nl_means(x, h, self.patch_size, self.patch_distance)
+
     def denoise(self, x_noisy: np.ndarray) -> np.ndarray:
-        return nl_means(x_noisy, self.h_)
+        return self._apply(x_noisy, self.h_)
+
+    def settings(self) -> dict:
+        """What was run: the grid, the patch size and distance, and (once fitted) the h chosen."""
+        out = {"h_grid": list(self.h_grid), "patch_size": self.patch_size, "patch_distance": self.patch_distance,
+               "fast_mode": True}
+        if hasattr(self, "h_"):
+            out["h"] = self.h_
+        return out
 
 
 def validation_images(x_train: np.ndarray, n: int = 8, seed: int = 0) -> np.ndarray:
@@ -133,11 +113,12 @@ def denoise_with(model, x_noisy: np.ndarray) -> np.ndarray:
 
 
 def denoise_all(models_: Mapping[str, object], x_noisy: np.ndarray, *, median: bool = True,
-                nlm: NLMeans | None = None) -> dict[str, np.ndarray]:
-    """Every method's output on the same noisy images: each model, then the classical baselines."""
+                nlm: NLMeans | None = None, median_size: int = MEDIAN_SIZE) -> dict[str, np.ndarray]:
+    """Every method's output on the same noisy images: each model, then the classical baselines
+    ("median SxS", "NL-means (h=...)")."""
     out = {name: denoise_with(m, x_noisy) for name, m in models_.items()}
     if median:
-        out["median 3x3"] = median_filter(x_noisy)
+        out[f"median {median_size}x{median_size}"] = median_filter(x_noisy, median_size)
     if nlm is not None:
         out[f"NL-means (h={nlm.h_:g})"] = nlm.denoise(x_noisy)
     return out
@@ -164,16 +145,16 @@ class Comparison:
 
 
 def compare(models_: Mapping[str, object], x_clean: np.ndarray, noise_spec: str | noise.NoiseSpec, seed: int = 0,
-            *, nlm: NLMeans | None = None, median: bool = True) -> Comparison:
+            *, nlm: NLMeans | None = None, median: bool = True, median_size: int = MEDIAN_SIZE) -> Comparison:
     """Corrupt `x_clean` (seeded), denoise with every model and baseline, score each against the clean images."""
     x_clean = np.asarray(x_clean, dtype=np.float32)
     noisy = noise.corrupt(x_clean, noise_spec, seed)
-    outputs = {"noisy": noisy, **denoise_all(models_, noisy, median=median, nlm=nlm)}
+    outputs = {"noisy": noisy, **denoise_all(models_, noisy, median=median, nlm=nlm, median_size=median_size)}
     return Comparison(
         clean=x_clean, noisy=noisy, noise=str(noise_spec),
         outputs=outputs,
-        psnr={k: psnr(x_clean, v) for k, v in outputs.items()},
-        ssim={k: ssim(x_clean, v) for k, v in outputs.items()},
+        psnr={k: metrics.psnr(x_clean, v) for k, v in outputs.items()},
+        ssim={k: metrics.ssim(x_clean, v) for k, v in outputs.items()},
     )
 
 

@@ -6,6 +6,11 @@ the pixels: Hinton & Salakhutdinov's figure), `mse` (its mean per pixel) and `ps
 [0, 1] first unless `clip=False` (clipping only ever lowers the error, and changes PCA's, whose
 back-projection leaves [0, 1], but not a sigmoid decoder's).
 
+Image quality per image (images (N, C, H, W), (C, H, W) or (H, W), pixels in [0, 1], the estimate
+clipped to [0, 1]): `psnr` (`errors`' psnr) and `ssim` (scikit-image's structural_similarity,
+data_range 1, channels averaged, the window shrunk to fit images under 7 pixels a side). The
+Denoise and Compression pages, ae_core.compress and the benchmarks all score images with these.
+
 Neighbourhoods: `knn_indices` (exact Euclidean k nearest neighbours: a k-d tree for points of up to
 8 coordinates, else computed in row blocks so that 10,000 x 60,000 distances never sit in memory), `knn_accuracy` (a k-NN classifier
 fitted on training points, scored on test points, as scikit-learn's KNeighborsClassifier) and
@@ -41,6 +46,48 @@ def summarise(x: np.ndarray, x_hat: np.ndarray, clip: bool = True) -> dict[str, 
     """Mean sse, mse and psnr over images; the reconstruction is clipped to [0, 1] unless clip=False."""
     e = errors(x, np.clip(x_hat, 0.0, 1.0) if clip else x_hat)
     return {k: float(v.mean()) for k, v in e.items()}
+
+
+def _image_batch(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) stays; (C, H, W) or (H, W) becomes a batch of one (float64)."""
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 2:
+        return a[None, None]
+    if a.ndim == 3:
+        return a[None]
+    if a.ndim != 4:
+        raise ValueError(f"expected images (N, C, H, W), (C, H, W) or (H, W); got shape {a.shape}")
+    return a
+
+
+def _pair(clean: np.ndarray, est: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c, e = _image_batch(clean), np.clip(_image_batch(est), 0.0, 1.0)
+    if c.shape != e.shape:
+        raise ValueError(f"shapes differ: {c.shape} vs {e.shape}")
+    return c, e
+
+
+def psnr(clean: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """Per-image PSNR in dB of `est` against `clean` (pixels in [0, 1]; est is clipped to [0, 1]). Shape (N,)."""
+    c, e = _pair(clean, est)
+    return errors(c, e)["psnr"]
+
+
+def ssim(clean: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """Per-image SSIM (scikit-image, data_range = 1, channels averaged; est clipped to [0, 1]). Shape (N,)."""
+    from skimage.metrics import structural_similarity
+
+    c, e = _pair(clean, est)
+    h, w = c.shape[2:]
+    # SSIM's default 7x7 window needs both sides >= 7; smaller images get the largest odd window that fits.
+    win = min(7, h if h % 2 else h - 1, w if w % 2 else w - 1)
+    if win < 3:
+        raise ValueError(f"images of {h}x{w} pixels are too small for SSIM")
+    out = np.empty(len(c))
+    for i in range(len(c)):
+        out[i] = np.mean([structural_similarity(c[i, k], e[i, k], data_range=1.0, win_size=win)
+                          for k in range(c.shape[1])])
+    return out
 
 
 def _flat64(a: np.ndarray) -> np.ndarray:

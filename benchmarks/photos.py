@@ -11,7 +11,7 @@ stored sideways with an EXIF tag), it measures:
 * each shipped model's latent 5-NN label accuracy (``metrics.knn_accuracy``: a kNN fitted on the model's
   codes of its own training split, e.g. mnist-5k's 4,000 training digits) on the photos, next to the same figure on the clean test
   split and on the photos' own clean sources;
-* the PSNR (``denoise.psnr``) against the source digit, where there is one, of the preprocessed photo
+* the PSNR (``metrics.psnr``) against the source digit, where there is one, of the preprocessed photo
   and of each model's output on it (``denoise.denoise_with``).
 
 A client of ae_core only: every number comes from ae_core's own functions. Writes
@@ -64,7 +64,7 @@ def measure_model(model, name: str, ds, photos: photographed.PhotoSet, x_photo: 
             "knn5_clean_test": knn5(ds.x_test, ds.y_test), "knn5_photos": knn5(x_photo, photos.labels),
             "knn5_photos_mnist_only": knn5(x_photo[has], photos.labels[has]),
             "knn5_photo_sources": knn5(photos.sources[has], photos.labels[has]),
-            "psnr_denoised": float(np.mean(denoise.psnr(photos.sources[has],
+            "psnr_denoised": float(np.mean(metrics.psnr(photos.sources[has],
                                                         denoise.denoise_with(model, x_photo[has]))))}
 
 
@@ -88,7 +88,7 @@ def measure_set(dataset: str, models: dict, n: int, seed: int) -> dict:
         "median_span_before": float(np.median(prep["old_span"])),
         "median_span_after": float(np.median(prep["new_span"])),
         "no_digit_found": int((~prep["found"]).sum()), "several_found": int(prep["multi"].sum()),
-        "psnr_preprocessed_vs_source": float(np.mean(denoise.psnr(photos.sources[has], prep["x"][has]))),
+        "psnr_preprocessed_vs_source": float(np.mean(metrics.psnr(photos.sources[has], prep["x"][has]))),
         "models": rows, "best_model": best["model"],
         "goals": {
             "mnist_sized_after >= 0.95": after >= GOALS["mnist_sized"],

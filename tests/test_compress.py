@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ae_core import compress, denoise, evaluate, models
+from ae_core import compress, evaluate, metrics, models
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_more_bits_never_hurt_the_ae_codec(mnist5k, tiny_model):
     rows = compress.ae_rows({"tiny": tiny_model}, x, x_train, bits=(2, 4, 8, 16))
     assert [r["bytes_file"] for r in rows] == [compress.ae_bytes(5, b) for b in (2, 4, 8, 16)]
     assert all(r["bytes_payload"] == r["bytes_file"] for r in rows)
-    unquantised = denoise.psnr(x, evaluate.reconstruct(tiny_model, x)).mean()
+    unquantised = metrics.psnr(x, evaluate.reconstruct(tiny_model, x)).mean()
     assert rows[-1]["psnr"] == pytest.approx(unquantised, abs=0.01)
     assert rows[0]["psnr"] <= rows[-1]["psnr"] + 1e-6
 
@@ -63,7 +63,7 @@ def test_jpeg_bytes_grow_with_quality_and_psnr_is_against_the_original(mnist5k):
         buf = io.BytesIO()
         Image.fromarray(np.rint(img[0] * 255).astype(np.uint8), "L").save(buf, "JPEG", quality=30, optimize=True)
         decoded.append(np.asarray(Image.open(io.BytesIO(buf.getvalue())), np.float32)[None] / 255)
-    assert rows[1]["psnr"] == pytest.approx(denoise.psnr(x, np.stack(decoded)).mean(), abs=1e-9)
+    assert rows[1]["psnr"] == pytest.approx(metrics.psnr(x, np.stack(decoded)).mean(), abs=1e-9)
     for r in rows:
         assert 0 < r["bytes_payload"] <= r["bytes_file"]
         assert r["header"] > 0 and r["bytes_file"] - r["bytes_payload"] == pytest.approx(r["header"])

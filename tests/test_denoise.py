@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ae_core import denoise, images, models, noise, store, training
+from ae_core import denoise, images, metrics, models, noise, store, training
 
 
 def _png(a: np.ndarray) -> bytes:
@@ -15,26 +15,9 @@ def _png(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def test_psnr_is_per_image_and_matches_the_formula():
-    clean = np.zeros((3, 1, 8, 8), np.float32)
-    est = clean + np.array([0.1, 0.01, 0.5], np.float32).reshape(3, 1, 1, 1)
-    np.testing.assert_allclose(denoise.psnr(clean, est), [20.0, 40.0, 10 * np.log10(4)], rtol=1e-5)
-    # A single image is a batch of one.
-    assert denoise.psnr(clean[0], est[0]).shape == (1,)
-
-
-def test_ssim_is_one_for_identical_images_and_falls_with_noise(mnist5k):
-    x = mnist5k.x_test[:5]
-    assert np.allclose(denoise.ssim(x, x), 1.0)
-    light = denoise.ssim(x, noise.corrupt(x, "gaussian:0.1", 0))
-    heavy = denoise.ssim(x, noise.corrupt(x, "gaussian:0.5", 0))
-    assert (heavy < light).all() and (light < 1).all()
-
-
-def test_ssim_works_on_8x8_digits():
-    rng = np.random.default_rng(0)
-    x = rng.random((2, 1, 8, 8)).astype(np.float32)
-    assert np.allclose(denoise.ssim(x, x), 1.0)
+def test_quality_is_the_metrics_modules_one_definition():
+    # One definition: denoise's names are metrics' functions, kept for the pages that import them there.
+    assert denoise.psnr is metrics.psnr and denoise.ssim is metrics.ssim
 
 
 def test_median_filter_is_per_image_and_beats_salt_and_pepper(mnist5k):
@@ -44,7 +27,11 @@ def test_median_filter_is_per_image_and_beats_salt_and_pepper(mnist5k):
     assert out.shape == x.shape
     # Each image is filtered on its own: filtering one image alone gives the same result.
     np.testing.assert_array_equal(denoise.median_filter(noisy[3:4])[0], out[3])
-    assert denoise.psnr(x, out).mean() > denoise.psnr(x, noisy).mean() + 3
+    assert metrics.psnr(x, out).mean() > metrics.psnr(x, noisy).mean() + 3
+    # The window is a parameter (3, the app's, by default), and denoise_all names the filter by it.
+    assert not np.array_equal(denoise.median_filter(noisy, size=5), out)
+    assert list(denoise.denoise_all({}, noisy[:2], median_size=5)) == ["median 5x5"]
+    assert list(denoise.denoise_all({}, noisy[:2])) == [f"median {denoise.MEDIAN_SIZE}x{denoise.MEDIAN_SIZE}"]
 
 
 def test_nl_means_picks_the_best_h_of_its_grid_on_validation_images(mnist5k):
@@ -54,7 +41,19 @@ def test_nl_means_picks_the_best_h_of_its_grid_on_validation_images(mnist5k):
     assert nlm.val_psnr_[nlm.h_] == max(nlm.val_psnr_.values())
     x = mnist5k.x_test[:10]
     noisy = noise.corrupt(x, "gaussian:0.3", 0)
-    assert denoise.psnr(x, nlm.denoise(noisy)).mean() > denoise.psnr(x, noisy).mean()
+    assert metrics.psnr(x, nlm.denoise(noisy)).mean() > metrics.psnr(x, noisy).mean()
+    assert nlm.settings() == {"h_grid": [0.02, 0.2, 0.6], "patch_size": denoise.NLM_PATCH_SIZE,
+                              "patch_distance": denoise.NLM_PATCH_DISTANCE, "fast_mode": True, "h": nlm.h_}
+
+
+def test_nl_means_takes_its_patch_size_and_distance_as_parameters(mnist5k):
+    x = noise.corrupt(mnist5k.x_test[:2], "gaussian:0.3", 0)
+    default = denoise.nl_means(x, 0.2)
+    np.testing.assert_array_equal(default, denoise.nl_means(x, 0.2, denoise.NLM_PATCH_SIZE, denoise.NLM_PATCH_DISTANCE))
+    other = denoise.NLMeans((0.2,), patch_size=5, patch_distance=6)
+    other.h_ = 0.2
+    np.testing.assert_array_equal(other.denoise(x), denoise.nl_means(x, 0.2, 5, 6))
+    assert not np.array_equal(other.denoise(x), default)
 
 
 def test_validation_images_come_from_the_array_given():
@@ -71,7 +70,7 @@ def test_compare_scores_every_method_against_the_clean_images(mnist5k):
     np.testing.assert_array_equal(c.noisy, noise.corrupt(x, "masking:0.5", 2))
     for k, out in c.outputs.items():
         assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
-        np.testing.assert_allclose(c.psnr[k], denoise.psnr(x, out))
+        np.testing.assert_allclose(c.psnr[k], metrics.psnr(x, out))
         assert c.ssim[k].shape == (6,)
     assert [r["method"] for r in c.means()] == list(c.outputs)
 

@@ -4,7 +4,7 @@ import pytest
 from sklearn.manifold import trustworthiness as sk_trust
 from sklearn.neighbors import KNeighborsClassifier
 
-from ae_core import metrics
+from ae_core import metrics, noise
 
 
 def _data(n=300, d=10, seed=0):
@@ -67,3 +67,25 @@ def test_knn_tree_and_brute_force_agree(monkeypatch):
         assert np.array_equal(tree, metrics.knn_indices(q, pool, 7, block=50))
         assert np.array_equal(loo, metrics.knn_indices(pool, pool, 4, exclude=np.arange(500)))
         monkeypatch.undo()
+
+
+def test_psnr_is_per_image_and_matches_the_formula():
+    clean = np.zeros((3, 1, 8, 8), np.float32)
+    est = clean + np.array([0.1, 0.01, 0.5], np.float32).reshape(3, 1, 1, 1)
+    np.testing.assert_allclose(metrics.psnr(clean, est), [20.0, 40.0, 10 * np.log10(4)], rtol=1e-5)
+    # A single image is a batch of one.
+    assert metrics.psnr(clean[0], est[0]).shape == (1,)
+
+
+def test_ssim_is_one_for_identical_images_and_falls_with_noise(mnist5k):
+    x = mnist5k.x_test[:5]
+    assert np.allclose(metrics.ssim(x, x), 1.0)
+    light = metrics.ssim(x, noise.corrupt(x, "gaussian:0.1", 0))
+    heavy = metrics.ssim(x, noise.corrupt(x, "gaussian:0.5", 0))
+    assert (heavy < light).all() and (light < 1).all()
+
+
+def test_ssim_works_on_8x8_digits():
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 1, 8, 8)).astype(np.float32)
+    assert np.allclose(metrics.ssim(x, x), 1.0)
