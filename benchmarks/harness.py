@@ -3,8 +3,10 @@
 (benchmarks/load.py), so "started" and "settled" mean the same thing in all three.
 
 Owns: starting and stopping a server (`StreamlitServer`: `streamlit run app.py`, or the app's launcher
-`python -m ui.serve` with its cache warm-up; on a free port, stopped by its process id), launching
-Chromium, and `App`, one tab on the app that waits for Streamlit's reruns and reads what is shown.
+`python -m ui.serve` with its cache warm-up; on a free port or a given one, with extra environment such
+as MANIFOLD_LAB_MODELS, stopped by its process id), which Chromium and with which flags (`CHROMIUM`,
+`LAUNCH_ARGS`: the sync `launch_chromium` and load.py's async launch both use them), and `App`, one tab
+on the app that waits for Streamlit's reruns and reads what is shown.
 
 Streamlit reruns asynchronously: an action (a key press, an upload) sends a message, the server
 reruns the script, and the page updates in pieces. So every action waits for its own visible effect
@@ -110,16 +112,21 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """`streamlit run <script>` on a free port, with its output in a log file; stopped by its pid."""
+    """`streamlit run <script>` on a free port, with its output in a log file; stopped by its pid.
+
+    launcher="ui.serve": the app's own launcher (python -m ui.serve, which warms the caches before the
+    first visitor); else `streamlit run script` (default: app.py). env: variables added to this
+    process's environment (e.g. MANIFOLD_LAB_MODELS for a scratch model folder). port: a fixed port
+    (default: a free one, tried again on another if something takes it first).
+    """
 
     def __init__(self, script: Path | None = None, env: dict[str, str] | None = None, log: Path | None = None,
-                 launcher: str | None = None):
-        # launcher="ui.serve": the app's own launcher (python -m ui.serve, which warms the caches
-        # before the first visitor); else `streamlit run script` (default: app.py).
+                 launcher: str | None = None, port: int | None = None):
         self.script, self.extra_env, self.launcher = Path(script or ROOT / "app.py"), dict(env or {}), launcher
         self.log = Path(log) if log else OUT / f"{self.script.stem}-server.log"
         self.proc: subprocess.Popen | None = None
-        self.port: int | None = None
+        self.fixed_port = port
+        self.port: int | None = port
         self.cpu_s: float | None = None  # CPU seconds the server used, read when it is stopped
         self.started_at: float | None = None
 
@@ -129,8 +136,8 @@ class StreamlitServer:
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> "StreamlitServer":
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(3):  # another process may take the free port before Streamlit binds it
-            self.port = free_port()
+        for _ in range(1 if self.fixed_port else 3):  # another process may take a free port before Streamlit binds it
+            self.port = self.fixed_port or free_port()
             with open(self.log, "ab") as logf:
                 cmd = [sys.executable, "-m", self.launcher] if self.launcher else \
                     [sys.executable, "-m", "streamlit", "run", str(self.script)]
@@ -139,7 +146,12 @@ class StreamlitServer:
                      "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
                     cwd=ROOT, env={**os.environ, **self.extra_env}, stdout=logf, stderr=subprocess.STDOUT)
             self.started_at = time.monotonic()
-            if self._wait_healthy(timeout_s):
+            try:
+                healthy = self._wait_healthy(timeout_s)
+            except BaseException:  # not healthy in time (or interrupted): never leave the process behind
+                self.stop()
+                raise
+            if healthy:
                 return self
             self.stop()
         raise RuntimeError(f"Streamlit did not start; last lines of {self.log}:\n{self.log_tail()}")
@@ -295,15 +307,6 @@ class App:
         finally:
             page.set_viewport_size(size)
         return path
-
-
-def coloured_pixels(png: bytes, spread: int = 60) -> int:
-    """How many pixels of a screenshot are clearly coloured (markers), not white or grey (grid, text)."""
-    import numpy as np
-    from PIL import Image
-
-    a = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-    return int(((a.max(-1) - a.min(-1)) > spread).sum())
 
 
 def coloured_pixels(png: bytes, spread: int = 60) -> int:

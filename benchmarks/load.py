@@ -19,7 +19,8 @@ Bounded: at most 20 sessions, --seconds per phase, a per-action timeout and a --
 run (no new actions after it). The server is the app's launcher (python -m ui.serve: the caches are
 warmed before the first phase) on a free port from this checkout's interpreter, with
 MANIFOLD_LAB_MODELS pointing at a temporary copy of models/ (a training saves there, never into the
-repository), stopped by its PID in a finally block. Writes JSON and Markdown.
+repository), stopped by its PID in a finally block: benchmarks/harness.py's StreamlitServer, and its
+Chromium path and launch flags, as the browser tests and browser_bench.py use. Writes JSON and Markdown.
 """
 from __future__ import annotations
 
@@ -30,19 +31,18 @@ import re
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync"]
+if str(ROOT) not in sys.path:  # `python benchmarks/load.py` from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.harness import CHROMIUM, LAUNCH_ARGS, StreamlitServer  # noqa: E402  (the one server/browser harness)
+
 DECODED = "the decoder's image of this code"  # the caption of the Generate page's decoded image
 SLIDERS = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"], ' \
           '[data-testid="stMain"] [data-testid="stSlider"] [role="slider"]'
@@ -53,45 +53,6 @@ DECODED_SRC_JS = """(cap) => {
   return img ? img.getAttribute('src') : null;
 }"""
 CHANGED_JS = f"""([cap, old]) => {{ const src = ({DECODED_SRC_JS})(cap); return src !== null && src !== old; }}"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, models: Path, log: Path, timeout_s: float) -> subprocess.Popen:
-    env = {**os.environ, "MANIFOLD_LAB_MODELS": str(models)}
-    with open(log, "ab") as f:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ui.serve", "--server.headless", "true",
-             "--server.port", str(port), "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log}")
-        try:
-            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return proc
-        except OSError:
-            pass
-        time.sleep(0.25)
-    proc.terminate()
-    raise RuntimeError(f"streamlit was not healthy after {timeout_s:.0f} s; see {log}")
-
-
-def stop_server(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()  # by its PID: never by name, other servers may run on this machine
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(60)
 
 
 MAX_SESSIONS = 20
@@ -305,16 +266,17 @@ async def run(args) -> dict:
     from playwright.async_api import async_playwright
 
     args._deadline = time.monotonic() + args.deadline
-    port = args.port or free_port()
     tmp = Path(tempfile.mkdtemp(prefix="manifold-load-"))
-    proc, result = None, {"levels": args.sessions, "seconds": args.seconds, "cpus": os.cpu_count()}
+    server, result = None, {"levels": args.sessions, "seconds": args.seconds, "cpus": os.cpu_count()}
     try:
         models = tmp / "models"
         shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns(".*"))
         t0 = time.perf_counter()
         log = tmp / "server.log"
-        proc = start_server(port, models, log, args.start_timeout)
-        base = f"http://localhost:{port}"
+        server = StreamlitServer(env={"MANIFOLD_LAB_MODELS": str(models)}, log=log, launcher="ui.serve",
+                                 port=args.port or None)
+        server.start(args.start_timeout)
+        base = server.url
         result["server_start_s"] = round(time.perf_counter() - t0, 2)
         from ui.warm import WARM_DONE
 
@@ -346,7 +308,8 @@ async def run(args) -> dict:
         result.update(summarise(result["phases"]))
         return result
     finally:
-        stop_server(proc)
+        if server is not None:
+            server.stop(30)  # by its PID: never by name, other servers may run on this machine
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -414,8 +377,6 @@ def main(argv=None) -> int:
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found: sudo apt-get install chromium", file=sys.stderr)
         return 2
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     result = asyncio.run(run(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
