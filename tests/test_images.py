@@ -434,6 +434,17 @@ def test_to_png_round_trip_with_scale():
     np.testing.assert_allclose(np.asarray(small) / 255.0, digit[0], atol=0.5 / 255 + 1e-6)
 
 
+def test_to_uint8_is_the_one_float_to_byte_conversion():
+    from ae_core.images import to_uint8
+
+    rgb = np.random.default_rng(0).uniform(-0.2, 1.2, (5, 7, 3)).astype(np.float32)  # as a photo is made
+    np.testing.assert_array_equal(to_uint8(rgb), np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+    assert to_uint8(rgb).shape == (5, 7, 3) and to_uint8(rgb).dtype == np.uint8
+    np.testing.assert_array_equal(to_uint8(np.array([np.nan, np.inf, -np.inf, 0.2 / 255, 0.7 / 255])), [0, 255, 0, 0, 1])
+    u8 = np.arange(6, dtype=np.uint8)
+    assert to_uint8(u8) is u8
+
+
 def test_to_png_clips_and_rejects_bad_scale():
     wild = np.array([[-1.0, 0.5], [2.0, np.nan]])
     px = np.asarray(Image.open(io.BytesIO(to_png(wild))))

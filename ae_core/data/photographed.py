@@ -26,6 +26,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
+from ..images.render import to_uint8
+
 __all__ = ["PhotoSet", "Photo", "find_fonts", "font_ink", "digit_ink", "photograph", "blank_photo",
            "several_digits", "make_set"]
 
@@ -224,7 +226,7 @@ def photograph(ink: np.ndarray, rng: np.random.Generator, *, invert: bool | None
     img += rng.normal(0, sensor, img.shape).astype(np.float32)
     params.update(blur=round(float(blur), 2), sensor=round(float(sensor), 4))
 
-    pil = Image.fromarray(np.rint(np.clip(img, 0, 1) * 255).astype(np.uint8), "RGB")
+    pil = Image.fromarray(to_uint8(img), "RGB")
     exif = bool(rng.random() < 0.15) if exif is None else exif
     fmt = ("JPEG" if rng.random() < 0.85 else "PNG") if fmt is None else fmt
     quality = int(rng.integers(35, 96))

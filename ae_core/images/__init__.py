@@ -7,7 +7,8 @@ and "a float32 array a model can eat", and back again. One idea a module:
   photo or scan and making it an MNIST digit in visible steps (``find_digit``), the array shortcuts
   (``preprocess_mnist``, ``load_upload``) and resizing to other dataset shapes (``resize_to``,
   ``fit_to_shape``);
-* ``render``: arrays back into pictures for display (``to_png``, ``upscale``, ``grid``).
+* ``render``: arrays back into pictures for display (``to_png``, ``upscale``, ``grid``) and the one
+  float -> uint8 conversion (``to_uint8``).
 
 Every public name is importable from ``ae_core.images``. Depends on numpy, scipy, scikit-image and
 Pillow; never imports streamlit.
@@ -33,7 +34,7 @@ from .preprocess import (
     preprocess_mnist,
     resize_to,
 )
-from .render import grid, to_png, upscale
+from .render import grid, to_png, to_uint8, upscale
 
 __all__ = [
     "ImageError",
@@ -56,6 +57,7 @@ __all__ = [
     "resize_to",
     "fit_to_shape",
     "to_png",
+    "to_uint8",
     "upscale",
     "grid",
 ]

@@ -113,6 +113,13 @@ def _border(img: np.ndarray) -> np.ndarray:
     return np.concatenate([img[0, :], img[-1, :], img[:, 0], img[:, -1]])
 
 
+def _border_level(img: np.ndarray) -> tuple[float, bool]:
+    """(the median of the outermost pixels, whether it is light): the paper's level where a picture has a
+    margin, and so whether its ink is dark on light and the picture must be inverted to MNIST's white ink."""
+    level = float(np.median(_border(img)))
+    return level, level > 0.5
+
+
 def _resize_float(img: np.ndarray, shape: tuple[int, int], resample) -> np.ndarray:
     h, w = shape
     pil = Image.fromarray(np.ascontiguousarray(img, dtype=np.float32))
@@ -224,8 +231,8 @@ def ink_levels_mnist(grey: np.ndarray, *, size: int = 28, box: int = 20) -> np.n
     "before" figure."""
     _check_canvas(size, box)
     img = _check_grey(grey)
-    background = float(np.median(_border(img)))
-    if background > 0.5:
+    background, light = _border_level(img)
+    if light:
         np.subtract(1.0, img, out=img)
         background = 1.0 - background
     ink = img
@@ -372,8 +379,7 @@ def find_digit(grey: np.ndarray, *, size: int = 28, box: int | None = None, stro
         if not digit.any():
             return Steps(original, None, None, None, "No digit found: the picture has no contrast "
                          "(it is one flat colour).")
-        bg = float(np.median(_border(img)))
-        inv = bg > 0.5
+        _, inv = _border_level(img)
         return Steps(original, 1.0 - img if inv else img, None, digit, "A tiny picture: used all of its ink.",
                      inverted=inv, candidates=1)
 
@@ -522,7 +528,7 @@ def prepare_upload(data: bytes, shape: Sequence[int] = (1, 28, 28), mode: str = 
     if mode == "auto":
         mode = "as-is" if grey.shape == (h, w) else "mnist"
     if mode == "as-is":
-        inverted = float(np.median(_border(grey))) > 0.5
+        _, inverted = _border_level(grey)
         shown = 1.0 - grey if inverted else grey
         x = fit_to_shape(shown, (h, w))[np.newaxis].astype(np.float32)
         note = "; inverted to white ink on black" if inverted else ""

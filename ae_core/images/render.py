@@ -20,10 +20,15 @@ def _as_2d(img: np.ndarray, name: str = "img") -> np.ndarray:
     return arr
 
 
-def _to_uint8(arr: np.ndarray) -> np.ndarray:
+def to_uint8(arr: np.ndarray) -> np.ndarray:
+    """Pixels in [0, 1] (any float; NaN -> 0, out of range clipped) to uint8 0..255, rounded to nearest;
+    uint8 is returned as it is. The package's one float -> byte conversion (PNGs, JPEG/WebP codecs, photos)."""
+    arr = np.asarray(arr)
     if arr.dtype == np.uint8:
         return arr
-    f = np.nan_to_num(arr.astype(np.float32, copy=False), nan=0.0, posinf=1.0, neginf=0.0)
+    # In the input's own float precision (float32 unless it is float64): a float64 photo rounds as it always did.
+    f = arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float32)
+    f = np.nan_to_num(f, nan=0.0, posinf=1.0, neginf=0.0)
     return np.rint(np.clip(f, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
@@ -40,7 +45,7 @@ def upscale(img: np.ndarray, scale: int) -> np.ndarray:
     uint8 used as is. Returns uint8 (H * scale, W * scale).
     """
     scale = _check_scale(scale)
-    arr = _to_uint8(_as_2d(img))
+    arr = to_uint8(_as_2d(img))
     return np.repeat(np.repeat(arr, scale, axis=0), scale, axis=1)
 
 
