@@ -27,7 +27,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from . import evaluate, metrics
+from . import evaluate, images, metrics
 
 AE_BITS: tuple[int, ...] = (4, 8, 16)
 JPEG_QUALITIES: tuple[int, ...] = (5, 10, 20, 30, 50, 70, 85, 95)
@@ -109,7 +109,7 @@ def ae_codec(model, x: np.ndarray, quantiser: Quantiser, z: np.ndarray | None = 
 def _to_pil(img: np.ndarray) -> Image.Image:
     a = np.asarray(img)
     a = a[0] if a.ndim == 3 else a
-    return Image.fromarray(np.rint(np.clip(a, 0, 1) * 255).astype(np.uint8), mode="L")
+    return Image.fromarray(images.to_uint8(a), mode="L")
 
 
 def _from_bytes(blob: bytes) -> np.ndarray:
