@@ -6,7 +6,7 @@ box selection take, from the action to the page settled with its visible effect.
 and back to class (until the colour bar appears / disappears), and a box drawn over the middle of the map
 (until the "Selection: N images" heading shows). benchmarks/browser_bench.py can call it beside its other
 sections; `python -m benchmarks.explorer_bench --tiny` runs it on mnist-5k's 5,000 points as a smoke test.
-The harness (server, waits) is the browser tests' own (tests/browser/conftest.py).
+The harness (server, waits) is benchmarks/harness.py, shared with the browser tests.
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from conftest import OUT, VIEWPORT, App, StreamlitServer, browser_unavailable, launch_chromium  # noqa: E402
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from benchmarks.harness import OUT, VIEWPORT, App, StreamlitServer, browser_unavailable, launch_chromium  # noqa: E402
 
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
 HAS_BAR = "() => !!document.querySelector('.js-plotly-plot .colorbar')"
@@ -40,7 +41,7 @@ def _box(app: App, k: int) -> float:
     chart = app.main.locator(CHART).first
     chart.scroll_into_view_if_needed()
     chart.hover()
-    chart.locator('a[data-title="Box Select"]').click()
+    chart.locator('[data-title="Box Select"]').click()  # not an <a> in Streamlit's plotly.js
     a = chart.evaluate("(gd) => { const fl = gd._fullLayout, b = gd.getBoundingClientRect();"
                        " return {l: b.left + fl._size.l, t: b.top + fl._size.t, w: fl._size.w, h: fl._size.h}; }")
     s = 0.08 + 0.02 * (k % 3)  # a slightly different box each time, so each is a new selection

@@ -79,10 +79,13 @@ MAP_POINTS_JS = """
 """
 
 
-async def open_page(browser, base: str, path: str, ready: str, timeout_ms: int):
-    """A new session (its own browser context) on path, once `ready` is attached."""
+async def open_page(browser, base: str, path: str, ready: str, timeout_ms: int, holder: dict | None = None):
+    """A new session (its own browser context) on path, once `ready` is attached. `holder` gets "ctx" and
+    "pg" as soon as they exist, so a caller can close the context, and read the page, when this fails."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
+    if holder is not None:
+        holder["ctx"], holder["pg"] = ctx, page
     await page.goto(base + path, wait_until="domcontentloaded", timeout=timeout_ms)
     await page.wait_for_selector(ready, state="attached", timeout=timeout_ms)
     if path == "/generate":
@@ -143,7 +146,7 @@ async def open_session(browser, base: str, i: int, timeout_ms: int, page_timeout
     out = {"page": path, "latencies": [], "timeouts": 0, "errors": 0, "ctx": None, "pg": None, "action": action,
            "state": {"rng": random.Random(i)}}
     try:
-        out["ctx"], out["pg"] = await open_page(browser, base, path, ready, page_timeout_ms)
+        await open_page(browser, base, path, ready, page_timeout_ms, holder=out)
         try:
             await action(out["pg"], out["state"], timeout_ms)
         except Exception:  # noqa: BLE001
@@ -151,6 +154,12 @@ async def open_session(browser, base: str, i: int, timeout_ms: int, page_timeout
     except Exception as e:  # noqa: BLE001 - the session could not open: an error, not a crash of the benchmark
         out["errors"] += 1
         out["open_error"] = f"{type(e).__name__}: {str(e)[:200]}"
+        try:  # what the page showed instead, so that a level that fails can be read, not guessed
+            shown = await out["pg"].locator("body").inner_text(timeout=5000) if out["pg"] is not None else ""
+            out["open_error"] += " | page showed: " + " ".join(shown.split())[:300]
+        except Exception:  # noqa: BLE001
+            pass
+        out["pg"] = None  # no actions on a page that never opened (act() still closes its context)
     return out
 
 
@@ -161,9 +170,13 @@ async def act(s: dict, until: float, timeout_ms: int) -> dict:
             try:
                 s["latencies"].append(await s["action"](page, s["state"], timeout_ms))
             except Exception as e:  # noqa: BLE001 - a Playwright TimeoutError, or a page that broke
-                s["timeouts" if "Timeout" in type(e).__name__ else "errors"] += 1
+                kind = "timeouts" if "Timeout" in type(e).__name__ else "errors"
+                s[kind] += 1
+                s.setdefault("first_problems", []).append(f"{kind}: {type(e).__name__}: {str(e)[:200]}")
             if await page.locator(EXCEPTION).count():
                 s["errors"] += 1
+                text = await page.locator(EXCEPTION).first.inner_text()
+                s.setdefault("first_problems", []).append(f"exception on the page: {text[:600]}")
                 break
             await page.wait_for_timeout(100)  # a person's pace, and let the rest of the rerun draw
     finally:
@@ -219,8 +232,21 @@ async def keep_training(browser, base: str, first, until: float, timeout_ms: int
                 ctx, page = await start_training(browser, base, timeout_ms)
                 started += 1
     finally:
+        # Stop the training before the next phase: an idle phase must be idle (a full-MNIST training
+        # would otherwise run on for minutes after its session closed).
+        stopped = False
+        try:
+            stop = page.get_by_role("button", name="Stop")
+            if await stop.count():
+                await stop.first.click(timeout=timeout_ms)
+                await page.locator('[data-testid="stMain"]').get_by_text("Stopped before the end").wait_for(
+                    timeout=timeout_ms)
+                stopped = True
+        except Exception:  # noqa: BLE001 - recorded below: the next phase would not be idle
+            pass
         await ctx.close()
-    return {"polls": polls, "running_fraction": round(running / max(polls, 1), 3), "trainings_started": started}
+    return {"polls": polls, "running_fraction": round(running / max(polls, 1), 3), "trainings_started": started,
+            "stopped_at_the_end": stopped}
 
 
 def stats(xs: list[float]) -> dict:
@@ -255,6 +281,9 @@ async def phase(browser, base: str, n: int, train: bool, args) -> dict:
     failed = [r["open_error"] for r in runs if "open_error" in r]
     if failed:
         out["open_errors"] = failed[:5]
+    problems = [p for r in runs for p in r.get("first_problems", [])[:2]]
+    if problems:  # what the time-outs and errors were, so a failing level can be read, not guessed
+        out["problems"] = problems[:10]
     if trainer is not None:
         out["trainer"] = await trainer
     elif train:
