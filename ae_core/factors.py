@@ -90,6 +90,11 @@ def measure(x) -> dict[str, np.ndarray]:
     }
 
 
+def sweep_offsets(n_steps: int = 9, span: float = 2.0) -> np.ndarray:
+    """A sweep's steps in units of the coordinate's spread: n_steps from -span to +span (float32)."""
+    return np.linspace(-span, span, n_steps, dtype=np.float32)
+
+
 def sweep_codes(z_base, dims, spread, n_steps: int = 9, span: float = 2.0) -> np.ndarray:
     """The codes of every traversal: (len(dims), B, n_steps, D). Row k sweeps coordinate dims[k] from
     base[d] - span * spread[d] to base[d] + span * spread[d] in n_steps (odd n_steps: the middle step is the
@@ -98,7 +103,7 @@ def sweep_codes(z_base, dims, spread, n_steps: int = 9, span: float = 2.0) -> np
     dims = [int(d) for d in dims]
     if any(not 0 <= d < zb.shape[1] for d in dims):
         raise ValueError(f"dims {dims} are not all coordinates of a {zb.shape[1]}-D code")
-    offs = np.linspace(-span, span, n_steps, dtype=np.float32)
+    offs = sweep_offsets(n_steps, span)
     z = np.repeat(zb[None, :, None, :], len(dims), 0).repeat(n_steps, 2)
     for k, d in enumerate(dims):
         z[k, :, :, d] = zb[:, d, None] + offs[None] * float(spread[d])
@@ -167,7 +172,7 @@ def name_factors(model, z_base, stats, n_steps: int = 9, dims=None, span: float 
     """
     zb = np.atleast_2d(np.asarray(z_base, np.float32))
     dims = [int(d) for d in (stats.order if dims is None else dims)]
-    offs = np.linspace(-span, span, n_steps, dtype=np.float32)
+    offs = sweep_offsets(n_steps, span)
     b, dsz = zb.shape
     if not dims:
         return []
