@@ -12,8 +12,7 @@ Owns the maths behind the Denoise page:
 * `latent_arrows` / `code_shift` / `noisy_code_arrows`: codes of noisy images against the codes of
   their clean versions.
 
-Per-image quality is ae_core.metrics' `psnr` / `ssim` (the one definition); `denoise.psnr` and
-`denoise.ssim` are the same functions, kept for the pages that still call them there.
+Per-image quality is ae_core.metrics' `psnr` / `ssim` (the one definition), used here and by the pages.
 
 Arrays are float32 images (N, C, H, W) in [0, 1]. Never imports streamlit.
 """
@@ -28,7 +27,6 @@ from skimage.restoration import denoise_nl_means
 from sklearn.decomposition import PCA
 
 from . import evaluate, images, metrics, models, noise
-from .metrics import psnr, ssim  # noqa: F401  (re-exported: ui/ and pages/ call denoise.psnr / denoise.ssim)
 
 # Stated grid for non-local means' filtering strength h (pixel units, images in [0, 1]).
 NLM_H_GRID: tuple[float, ...] = (0.04, 0.08, 0.12, 0.18, 0.25, 0.35, 0.5)

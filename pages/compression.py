@@ -8,7 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from ae_core import compress, denoise, store
+from ae_core import compress, metrics, store
 from ui import cache, path
 from ui.widgets import lazy_tabs, require, show_image
 
@@ -142,7 +142,7 @@ for r in range(len(idx)):
     cols = st.columns(len(cols_spec))
     for col, (name, imgs, _) in zip(cols, cols_spec):
         with col:
-            p = denoise.psnr(ex["original"][r], imgs[r])[0]
+            p = metrics.psnr(ex["original"][r], imgs[r])[0]
             show_image(imgs[r], caption=None if name == "Original" else f"{p:.1f} dB", width=THUMB)
 closest_jpeg = ex["JPEG"][1]
 if closest_jpeg > 1.5 * ae_b:

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ae_core import denoise, export, images, models, noise, store
+from ae_core import denoise, export, images, metrics, models, noise, store
 from ui import cache, downloads, path, share
 from ui.upload import upload_panel
 from ui.widgets import keep, off_manifold_note, require, show_grid, show_image
@@ -214,11 +214,11 @@ else:
             cols = st.columns(len(methods) + 1 + known)
             ref = x_in[r : r + 1]
             x_r = x_noisy[r : r + 1]
-            in_scores = (denoise.psnr(ref, x_r)[0], denoise.ssim(ref, x_r)[0]) if known else (None, None)
+            in_scores = (metrics.psnr(ref, x_r)[0], metrics.ssim(ref, x_r)[0]) if known else (None, None)
             _column(cols[0], x_noisy[r], _scores_caption(nm, *in_scores), None, f"dn_up_in_{r}")
             for c, m in enumerate(methods):
                 y = outs[m][r : r + 1]
-                cap = _scores_caption("", denoise.psnr(ref, y)[0], denoise.ssim(ref, y)[0]) if known else ""
+                cap = _scores_caption("", metrics.psnr(ref, y)[0], metrics.ssim(ref, y)[0]) if known else ""
                 _column(cols[c + 1], y[0], cap, f"{m.split(' ')[0]}_{nm.rsplit('.', 1)[0]}.png", f"dn_up_{c}_{r}")
             if known:
                 _column(cols[-1], x_in[r], "", None, f"dn_up_clean_{r}")

@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from ae_core import denoise, evaluate, factors, figures, manifold, store
+from ae_core import denoise, evaluate, factors, figures, manifold, metrics, store
 from ui import cache
 
 # The pages' own defaults, so Home's figures are the pages' figures.
@@ -443,7 +443,7 @@ def number_codec(sel) -> Number:
     ds, name, ex = _examples(sel)
     orig = ex["original"]
     (ae_img, ae_b, ae_set), (j_img, j_b, j_set), (w_img, w_b, w_set) = ex["ae"], ex["JPEG"], ex["WebP"]
-    ae_p, j_p, w_p = (float(np.mean(denoise.psnr(orig, im))) for im in (ae_img, j_img, w_img))
+    ae_p, j_p, w_p = (float(np.mean(metrics.psnr(orig, im))) for im in (ae_img, j_img, w_img))
     smaller, better = ae_b < j_b, ae_p >= j_p
     holds = "partly" if smaller and better else "fails"
     detail = (f"`{name}` with {ae_set}s per coordinate: {ae_b} bytes per digit at {ae_p:.1f} dB PSNR on test images "
