@@ -24,9 +24,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import ndimage
 from skimage.restoration import denoise_nl_means
-from sklearn.decomposition import PCA
 
-from . import evaluate, images, metrics, models, noise
+from . import evaluate, images, latent, metrics, models, noise
 
 # Stated grid for non-local means' filtering strength h (pixel units, images in [0, 1]).
 NLM_H_GRID: tuple[float, ...] = (0.04, 0.08, 0.12, 0.18, 0.25, 0.35, 0.5)
@@ -228,15 +227,13 @@ def latent_arrows(model, x_clean: np.ndarray, x_noisy: np.ndarray) -> dict[str, 
     "noisy": (N, 2), "axes": description}.
     """
     zc, zn = evaluate.encode(model, x_clean), evaluate.encode(model, x_noisy)
-    if zc.shape[1] <= 2:
-        pad = lambda z: np.pad(z, ((0, 0), (0, 2 - z.shape[1])))  # noqa: E731
-        return {"clean": pad(zc), "noisy": pad(zn), "axes": "latent coordinates"}
-    if len(zc) < 2:
+    if zc.shape[1] > 2 and len(zc) < 2:
         raise ValueError("need at least two images to fit the projection")
-    pca = PCA(2, random_state=0).fit(zc)
-    share = float(pca.explained_variance_ratio_.sum())
-    return {"clean": pca.transform(zc), "noisy": pca.transform(zn),
-            "axes": f"first two principal axes of the clean codes ({share:.0%} of their variance)"}
+    # The Latent space page's projection (identity up to 2-D, else PCA), fitted on the clean codes only.
+    proj = latent.Projector("pca", seed=0).fit(zc)
+    axes = ("latent coordinates" if proj.kind_ == "identity" else
+            f"first two principal axes of the clean codes ({float(proj.explained_.sum()):.0%} of their variance)")
+    return {"clean": proj.embedding_, "noisy": proj.transform(zn), "axes": axes}
 
 
 def code_shift(model, x_clean: np.ndarray, x_noisy: np.ndarray) -> float:
