@@ -57,7 +57,8 @@ def _header(res: dict) -> list[str]:
         + ".",
         f"- Data: `{ds['name']}`, {ds['n_train']} training / {ds['n_test']} held-out test images; seed {meta['seed']}.",
     ]
-    busy = max(mc["load_average_at_start"] + meta.get("load_average_at_end", []), default=0.0)
+    # The 1-minute figures: the 5- and 15-minute averages still carry whatever ran before the run began.
+    busy = max([mc["load_average_at_start"][0]] + meta.get("load_average_at_end", [])[:1], default=0.0)
     if busy > (mc["cpus_usable"] or 1):
         out += [f"- **The machine was shared during this run** (load average up to {busy:.1f} on {mc['cpus_usable']} cores): "
                 "timings and throughputs are lower and noisier than on an idle machine; ratios measured in one run "
