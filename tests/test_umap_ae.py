@@ -92,3 +92,35 @@ def test_round_trips_through_the_store_exactly(store_root):
     a, b = m.state_dict(), loaded.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert np.array_equal(evaluate.encode(m, x), evaluate.encode(loaded, x))
+
+
+def _bar(n=4):
+    x = torch.zeros(n, 1, 28, 28)
+    x[:, :, 8:20, 12:15] = 1.0  # a vertical bar in the middle: moved, it stays inside the frame
+    return x
+
+
+def test_augmentation_moves_training_heads_only_and_keeps_their_ink():
+    m = models.build("umap-ae", seed=0, latent_dim=2, augment_shift=2.0, augment_degrees=10.0)
+    x = _bar()
+    m.train()
+    g = torch.Generator().manual_seed(0)
+    moved = m._augment(x, g)
+    assert moved.shape == x.shape
+    assert (moved - x).abs().amax(dim=(1, 2, 3)).min() > 0.1  # every image moved
+    # a shift of at most 2 pixels and a turn of at most 10 degrees keep the bar's ink (bilinear resampling)
+    np.testing.assert_allclose(moved.sum((1, 2, 3)).numpy(), x.sum((1, 2, 3)).numpy(), rtol=0.03)
+    m.eval()
+    assert torch.equal(m._augment(x, g), x)  # encoding for the app or a score is never augmented
+    off = models.build("umap-ae", seed=0, latent_dim=2).train()
+    assert torch.equal(off._augment(x, g), x)  # the default: Sainburg et al.'s objective, unaugmented
+
+
+def test_a_pure_shift_moves_the_ink_by_that_many_pixels():
+    m = models.build("umap-ae", seed=0, latent_dim=2, augment_shift=2.0).train()
+    x = _bar(64)
+    moved = m._augment(x, torch.Generator().manual_seed(1))
+    cols = torch.arange(28.0)
+    centre = lambda im: (im.sum((1, 2)) * cols).sum(-1) / im.sum((1, 2, 3))  # noqa: E731 - column centre of mass
+    shift = (centre(moved) - centre(x)).abs()
+    assert shift.max() <= 2.0 + 1e-4 and shift.max() > 1.0  # within the bound, and it does use it
