@@ -124,3 +124,9 @@ def test_a_pure_shift_moves_the_ink_by_that_many_pixels():
     centre = lambda im: (im.sum((1, 2)) * cols).sum(-1) / im.sum((1, 2, 3))  # noqa: E731 - column centre of mass
     shift = (centre(moved) - centre(x)).abs()
     assert shift.max() <= 2.0 + 1e-4 and shift.max() > 1.0  # within the bound, and it does use it
+
+
+def test_augmentation_leaves_points_that_are_not_images_alone():
+    m = models.build("umap-ae", seed=0, latent_dim=2, input_shape=(16,), hidden=(8,), augment_shift=2.0).train()
+    x = torch.rand(5, 16)
+    assert torch.equal(m._augment(x, None), x)

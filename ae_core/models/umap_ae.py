@@ -133,8 +133,8 @@ class UMAPAE(AE):
     def _augment(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """x moved by a random shift and rotation per image (training only), zeros filling the border."""
         cfg = self.config
-        if not self.training or (cfg.augment_shift <= 0 and cfg.augment_degrees <= 0):
-            return x
+        if not self.training or (cfg.augment_shift <= 0 and cfg.augment_degrees <= 0) or len(self.input_shape) != 3:
+            return x  # points (not images) have no pixels to move
         c, hgt, wid = self.input_shape
         n = len(x)
         r = torch.rand(n, 3, generator=generator, device=x.device, dtype=x.dtype) * 2 - 1
