@@ -81,9 +81,8 @@ def test_umap_ae_reaches_umaps_neighbourhoods(name, dataset, goal, mnist5k, mnis
     assert acc >= goal, f"{name} 5-NN accuracy {acc:.3f} (goal >= {goal})"
 
 
-# Missed so far (issue 13), so a strict expected failure: it fails the day the shipped beta-VAE meets the goal,
-# until the mark is removed. Measured on the shipped models: beta-VAE MIG 0.102, AE 0.049 (benchmarks/disentangle).
-@pytest.mark.xfail(strict=True, reason="goal MIG >= 0.2 missed: shipped beta-VAE 0.102")
+# Issue 13's goal on the shipped models (seed 0 of each recipe): met since the 150-epoch recipes (beta-VAE MIG
+# 0.224, AE 0.039). Its other half, the mean over seeds, is benchmarks/disentangle.py's to judge: 0.140 there.
 def test_sprites_beta_vae_disentangles_more_than_the_ae():
     """#13's goal, measured now on the shipped models (not read from a card): on sprites' held-out images the
     beta-VAE's MIG is at least 0.2 and above the plain AE's (benchmarks/disentangle.py gives it over seeds)."""
