@@ -93,6 +93,48 @@ def time_bare(x_fit: np.ndarray, batch: int, epochs: int, device: str, seed: int
     return time.perf_counter() - t0
 
 
+GEMM_OPS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul")
+
+
+def step_breakdown(x: np.ndarray, batch: int, steps: int, seed: int) -> dict:
+    """Where one training step at `batch` goes, from torch.profiler's self CPU time over `steps` steps of the
+    speed model with the optimizer training uses ("auto"): the matrix products, the optimizer's update, and
+    everything else (elementwise ops, autograd's bookkeeping, Python). The GEMMs' share bounds what any loop
+    can reach: with every other cost at zero the step would run at the GEMMs' own speed."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from ae_core.training import make_optimizer
+
+    model, _ = _fresh(x.shape[1:], seed)
+    model.train()
+    xt = torch.tensor(x[: max(batch, 1)])
+    opt = make_optimizer([p for p in model.parameters()], TrainConfig(batch_size=batch), xt.device)
+
+    def step():
+        loss = model.loss(xt[:batch])["loss"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(20):  # warm-up: allocations, lazy initialisation
+        step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        wall = time.perf_counter() - t0
+    gemm = opt_t = total = 0.0
+    for e in prof.key_averages():
+        us = e.self_cpu_time_total
+        total += us
+        if e.key in GEMM_OPS:
+            gemm += us
+        elif "adam" in e.key.lower() or e.key.startswith("Optimizer.") or "_foreach_" in e.key:
+            opt_t += us
+    return {"batch": batch, "steps": steps, "ms_per_step_profiled": wall / steps * 1e3,
+            "gemm": gemm / total, "optimizer": opt_t / total, "other": 1 - (gemm + opt_t) / total}
+
+
 def measure(x: np.ndarray, batches, epochs: int, repeats: int, device: str, seed: int, impls=IMPLS) -> dict:
     fit_idx, _ = split_validation(len(x), TrainConfig().val_fraction, seed)
     x_fit = np.ascontiguousarray(x[fit_idx])
@@ -139,6 +181,11 @@ def run(args) -> dict:
         gpu = measure(x, args.batches, args.epochs, args.repeats, "cuda", args.seed, impls=("auto",))
         res["gpu"] = {"name": torch.cuda.get_device_name(0), "rows": gpu,
                       "matmul_gflops": matmul_flops(args.matmul_n, args.matmul_repeats, "cuda") / 1e9}
+    bd = step_breakdown(x, GOAL_BATCH, 5 if args.quick else 200, args.seed)
+    # The GEMMs' own speed in the step: their FLOPs over their share of the profiled step's time.
+    bd["gemm_fraction_of_matmul"] = (GOAL_BATCH * flops_per_image / (bd["ms_per_step_profiled"] / 1e3 * bd["gemm"])
+                                     / ceiling)
+    res["breakdown"] = bd  # --quick too, with 5 steps: the same code path
     goal_row = cpu.get(str(GOAL_BATCH), {}).get("ae_core.train (auto)")
     if goal_row:
         frac = goal_row["fraction_of_matmul"]
@@ -167,6 +214,14 @@ def render_markdown(res: dict) -> str:
         for b, rows in res["gpu"]["rows"].items():
             for k, v in rows.items():
                 lines.append(f"| {b} | {k} | {v['images_per_s']:,.0f} |")
+    if "breakdown" in res:
+        bd = res["breakdown"]
+        lines += ["", f"Where a batch-{bd['batch']} step goes (torch.profiler, self CPU time over {bd['steps']} steps, "
+                  f"{bd['ms_per_step_profiled']:.2f} ms a step under the profiler): matrix products "
+                  f"{bd['gemm']:.0%}, the optimizer's update {bd['optimizer']:.0%}, everything else (elementwise "
+                  f"ops, autograd, Python) {bd['other']:.0%}. The matrix products themselves run at "
+                  f"{bd['gemm_fraction_of_matmul']:.0%} of the ceiling, so with nothing else in the step a loop "
+                  f"would reach that; the update and the rest are what stand between it and the goal."]
     if "goal" in res:
         g = res["goal"]
         lines += ["", f"Goal: {g['text']}: measured {g['measured']:.0%} — **{g['result']}**."]

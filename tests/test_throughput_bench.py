@@ -1,0 +1,25 @@
+"""benchmarks/throughput.py on tiny sizes: the figures it writes are there, consistent and judged."""
+import json
+
+import pytest
+
+from benchmarks import throughput
+
+
+def test_quick_run_writes_rows_a_goal_and_a_step_breakdown(tmp_path):
+    assert throughput.main(["--quick", "--no-gpu", "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "throughput_results.json").read_text())
+    rows = res["cpu"]["64"]
+    assert set(rows) == {f"ae_core.train ({i})" for i in throughput.IMPLS} | {"bare tensor loop"}
+    for r in rows.values():
+        assert r["images_per_s"] > 0 and r["fraction_of_matmul"] == pytest.approx(
+            r["images_per_s"] * res["model"]["train_flops_per_image"] / (res["matmul"]["gflops"] * 1e9))
+    goal = res["goal"]
+    assert goal["measured"] == rows["ae_core.train (auto)"]["fraction_of_matmul"]
+    assert goal["result"] == ("PASS" if goal["measured"] >= throughput.GOAL_FRACTION else "FAIL")
+    bd = res["breakdown"]
+    shares = [bd["gemm"], bd["optimizer"], bd["other"]]
+    assert all(0 < s < 1 for s in shares) and sum(shares) == pytest.approx(1.0)
+    assert bd["gemm_fraction_of_matmul"] > 0
+    md = (tmp_path / "throughput_results.md").read_text()
+    assert "Where a batch-64 step goes" in md and goal["result"] in md
