@@ -176,7 +176,13 @@ def _panel(job_id: str, root) -> None:
             mgr.cancel(job_id, owner=cache.session_uid())
             st.rerun(scope="fragment")
     if snap["losses"]:
-        st.plotly_chart(_loss_figure(snap["losses"]), config={"displaylogo": False})
+        # The curve changes once an epoch, the panel every poll: build the figure again only when it changed.
+        memo = st.session_state.setdefault("train_loss_fig", {})
+        key = (job_id, len(snap["losses"]))
+        if key not in memo:
+            memo.clear()
+            memo[key] = _loss_figure(snap["losses"])
+        st.plotly_chart(memo[key], config={"displaylogo": False})
     if snap["status"] == "done":
         _result(snap, root)
     elif snap["status"] == "failed":
@@ -222,8 +228,10 @@ if job_id:
     st.subheader("Training")
     current = cache.job_manager().get(job_id)
     if current is not None and current.active:
-        # A fragment reruns alone twice a second: the page polls the job without blocking anything.
-        st.fragment(_panel, run_every=0.5)(job_id, sel.models_root)
+        # A fragment reruns alone once a second: the page polls the job without blocking anything. Each
+        # poll costs the server a rerun and the browser a redraw while another session may be waiting
+        # on the same cores (benchmarks/load.py); a progress bar needs no more than a tick a second.
+        st.fragment(_panel, run_every=1.0)(job_id, sel.models_root)
     else:
         # Drawn with the page, so its buttons rerun the whole app (and the sidebar that they change).
         _panel(job_id, sel.models_root)
