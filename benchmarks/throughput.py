@@ -96,11 +96,12 @@ def time_bare(x_fit: np.ndarray, batch: int, epochs: int, device: str, seed: int
 GEMM_OPS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul")
 
 
-def step_breakdown(x: np.ndarray, batch: int, steps: int, seed: int) -> dict:
+def step_breakdown(x: np.ndarray, batch: int, steps: int, seed: int, flops_per_image: float, ceiling: float) -> dict:
     """Where one training step at `batch` goes, from torch.profiler's self CPU time over `steps` steps of the
     speed model with the optimizer training uses ("auto"): the matrix products, the optimizer's update, and
     everything else (elementwise ops, autograd's bookkeeping, Python). The GEMMs' share bounds what any loop
-    can reach: with every other cost at zero the step would run at the GEMMs' own speed."""
+    can reach: with every other cost at zero the step would run at the GEMMs' own speed, their FLOPs over
+    their share of the profiled step's time (`gemm_fraction_of_matmul`, against the matmul `ceiling`)."""
     from torch.profiler import ProfilerActivity, profile
 
     from ae_core.training import make_optimizer
@@ -108,7 +109,7 @@ def step_breakdown(x: np.ndarray, batch: int, steps: int, seed: int) -> dict:
     model, _ = _fresh(x.shape[1:], seed)
     model.train()
     xt = torch.tensor(x[: max(batch, 1)])
-    opt = make_optimizer([p for p in model.parameters()], TrainConfig(batch_size=batch), xt.device)
+    opt = make_optimizer(list(model.parameters()), TrainConfig(batch_size=batch), xt.device)
 
     def step():
         loss = model.loss(xt[:batch])["loss"]
@@ -131,8 +132,10 @@ def step_breakdown(x: np.ndarray, batch: int, steps: int, seed: int) -> dict:
             gemm += us
         elif "adam" in e.key.lower() or e.key.startswith("Optimizer.") or "_foreach_" in e.key:
             opt_t += us
-    return {"batch": batch, "steps": steps, "ms_per_step_profiled": wall / steps * 1e3,
-            "gemm": gemm / total, "optimizer": opt_t / total, "other": 1 - (gemm + opt_t) / total}
+    step_s = wall / steps
+    return {"batch": batch, "steps": steps, "ms_per_step_profiled": step_s * 1e3,
+            "gemm": gemm / total, "optimizer": opt_t / total, "other": 1 - (gemm + opt_t) / total,
+            "gemm_fraction_of_matmul": batch * flops_per_image / (step_s * gemm / total) / ceiling}
 
 
 def measure(x: np.ndarray, batches, epochs: int, repeats: int, device: str, seed: int, impls=IMPLS) -> dict:
@@ -181,11 +184,8 @@ def run(args) -> dict:
         gpu = measure(x, args.batches, args.epochs, args.repeats, "cuda", args.seed, impls=("auto",))
         res["gpu"] = {"name": torch.cuda.get_device_name(0), "rows": gpu,
                       "matmul_gflops": matmul_flops(args.matmul_n, args.matmul_repeats, "cuda") / 1e9}
-    bd = step_breakdown(x, GOAL_BATCH, 5 if args.quick else 200, args.seed)
-    # The GEMMs' own speed in the step: their FLOPs over their share of the profiled step's time.
-    bd["gemm_fraction_of_matmul"] = (GOAL_BATCH * flops_per_image / (bd["ms_per_step_profiled"] / 1e3 * bd["gemm"])
-                                     / ceiling)
-    res["breakdown"] = bd  # --quick too, with 5 steps: the same code path
+    # --quick too, with 5 steps: the same code path
+    res["breakdown"] = step_breakdown(x, GOAL_BATCH, 5 if args.quick else 200, args.seed, flops_per_image, ceiling)
     goal_row = cpu.get(str(GOAL_BATCH), {}).get("ae_core.train (auto)")
     if goal_row:
         frac = goal_row["fraction_of_matmul"]
