@@ -146,6 +146,9 @@ def _bench(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ae_core", description="Manifold Lab: train and inspect autoencoders.")
     p.add_argument("--models", default=None, help="model folder (default: $MANIFOLD_LAB_MODELS or ./models)")
+    # torch takes every core by default: two trainings side by side on a small machine then fight for them
+    # (a 2-core box ran a 25-minute pretrain for 68 minutes beside one other job).
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's, all cores)")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     t = sub.add_parser("train", help="train a model and save it")
@@ -211,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
         a.rest = [r for r in extra + list(a.rest) if r != "--"]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if a.threads is not None:
+        if a.threads < 1:
+            parser.error("--threads must be at least 1")
+        import torch
+
+        torch.set_num_threads(a.threads)
     try:
         return a.fn(a)
     except (data.DatasetError, store.CheckpointError, models.ConfigError, ValueError) as e:

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -42,3 +43,14 @@ def test_pretrain_rejects_unknown_names(tmp_path):
 
     with pytest.raises(ValueError, match="Unknown shipped"):
         workflow.pretrain(tmp_path, ["nope"])
+
+
+def test_threads_option_sets_torch_threads():
+    code = ("import torch; from ae_core import cli; rc = cli.main(['--threads', '1', 'list']); "
+            "print('threads', torch.get_num_threads(), rc)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "OMP_NUM_THREADS": "2"})
+    assert r.returncode == 0 and "threads 1 0" in r.stdout, (r.stdout, r.stderr)
+    bad = subprocess.run([sys.executable, "-m", "ae_core", "--threads", "0", "list"], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2 and "--threads must be at least 1" in bad.stderr
