@@ -20,13 +20,15 @@ import streamlit as st
 from ae_core import evaluate, explore, export, latent
 from ui import cache, downloads, explorer, path, share
 from ui.upload import upload_panel
-from ui.widgets import plotly_points, require, robust_range, show_grid, show_image
+from ui.widgets import CLASS_COLOURS, SVG_MAX_POINTS, plotly_points, require, robust_range, show_grid, show_image
 
 K = 8  # neighbours shown per row
 STEPS = 9  # interpolation frames
-GRID = 60  # invisible clickable points per axis, so a click on "empty" space still selects something
-COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-          "#bcbd22", "#17becf"]
+# Invisible clickable points per axis, so that a click on "empty" space still selects something: on the
+# 560-px map they sit about 20 px apart, so every click is within plotly's 20-px hover distance of one. (60 per
+# axis cost the first render about 0.5 s more as SVG, for a finer snap than a click needs; the spot's own
+# number inputs take any position.)
+GRID = 32
 KIND_TEST, KIND_TRAIN, KIND_GRID, KIND_MARK = explorer.KIND_TEST, explorer.KIND_TRAIN, 2, 3
 # The maps of a code above 2-D: radio label -> Projector method (also the `map` link parameter's value).
 MAPS = {"PCA": "pca", "Two coordinates": "coords", "t-SNE": "tsne", "UMAP": "umap"}
@@ -75,7 +77,7 @@ else:
     share.read("map", lambda v: None)  # a 2-D code is drawn as it is: a link's map does not apply
 share.write("map", method if method != "coords" else f"coords:{coords[0]},{coords[1]}", "pca")
 with_train = opt[3].checkbox("Add the training split", key="ls_train",
-                             help=f"{len(ds.x_train):,} more points, drawn under the test points (WebGL).")
+                             help=f"{len(ds.x_train):,} more points, drawn under the test points.")
 
 if method == "tsne":
     n_pts = n_test + (len(ds.x_train) if with_train else 0)
@@ -187,11 +189,14 @@ with c_map:
     rx, ry = robust_range(emb)
     lo, hi = np.array([rx[0], ry[0]]), np.array([rx[1], ry[1]])
     pad = np.zeros(2)
+    # SVG up to SVG_MAX_POINTS (ui.widgets): a GPU-less browser draws WebGL in software, and its first WebGL
+    # chart costs more than a thousand SVG points; the training split's thousands go to WebGL.
+    trace = go.Scattergl if len(emb) > SVG_MAX_POINTS else go.Scatter
     if proj.invertible:
         gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
         gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID)
         gxx, gyy = np.meshgrid(gx, gy)
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(trace(
             x=gxx.ravel(), y=gyy.ravel(), mode="markers", showlegend=False, name="decode here",
             marker=dict(size=9, opacity=0.0, color="#888"),
             customdata=np.column_stack([np.full(gxx.size, KIND_GRID), np.arange(gxx.size)]),
@@ -203,19 +208,19 @@ with c_map:
     if colouring == "class":
         for c in np.unique(ys[keep_m]):
             m = ys == c
-            fig.add_trace(go.Scattergl(
+            fig.add_trace(trace(
                 x=emb[m, 0], y=emb[m, 1], mode="markers", name=_cls(c),
-                marker=dict(size=5, color=COLORS[int(c) % len(COLORS)], opacity=0.8),
+                marker=dict(size=5, color=CLASS_COLOURS[int(c) % len(CLASS_COLOURS)], opacity=0.8),
                 customdata=np.column_stack([kinds[m], idxs[m]]),
                 hovertemplate=f"{_cls(c)} · #%{{customdata[1]}}<extra></extra>"))
     else:
-        # One WebGL trace with a colour per point and a colour bar: 70,000 points stay one draw call.
+        # One trace with a colour per point and a colour bar: 70,000 points stay one WebGL draw call.
         vals = explorer.colour_values(sel, colouring, with_train)
         label = next(c.label for c in explore.colourings(D, explore.factor_columns(ds, "test"))
                      if c.key == colouring)
         m = keep_m
         lo_v, hi_v = np.nanpercentile(vals[m], [1, 99]) if m.any() else (0.0, 1.0)
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(trace(
             x=emb[m, 0], y=emb[m, 1], mode="markers", name=label, showlegend=False,
             marker=dict(size=5, color=vals[m], colorscale="Viridis", cmin=float(lo_v), cmax=float(max(hi_v, lo_v + 1e-9)),
                         opacity=0.85, colorbar=dict(title=dict(text=label.split(" (")[0], side="right"), thickness=14)),

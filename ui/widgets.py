@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ae_core import images
+from ae_core import figures, images
 from ui import cache
 
 
@@ -165,9 +165,9 @@ def off_manifold_note(model_name: str, dataset_name: str, x: np.ndarray, names: 
 
 
 # --- pca vs ae / train pages ---
-# One colour per class, the same in every chart of a page, so a class can be followed across charts.
-CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+# One colour per class (ae_core.figures owns the palette), the same in every chart of a page, so a class can be
+# followed across charts.
+CLASS_COLOURS = figures.CLASS_COLOURS
 
 
 def selected_ids(state) -> list[int]:
