@@ -241,6 +241,8 @@ with c_map:
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=ax_x, yaxis_title=ax_y,
                       legend=dict(itemsizing="constant"), hovermode="closest",
                       title=f"{'test' + (' + train' if with_train else '')} codes of {sel.model_name}")
+    if colouring != "class":  # the colour bar takes the right edge: the markers' legend goes above the plot
+        fig.update_layout(legend=dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom"))
     st.plotly_chart(fig, on_select=_on_select, selection_mode=("points", "box", "lasso"), key="ls_map")
     st.caption("Click a point to pick that image" + ("; click anywhere else to decode that spot" if proj.invertible
                else "") + ". The box and lasso tools above the map select a region. Double-click resets the zoom."
