@@ -14,6 +14,10 @@ def test_every_shipped_model_loads_and_is_small():
         model, meta = store.load(r.name)
         assert meta["kind"] == r.kind and meta["dataset"]["name"] == r.dataset
         assert "test" in meta["metrics"] and "pca" in meta["metrics"]
+        # Trained by today's recipe: a recipe changed without a retraining would leave a stale model behind.
+        norm = lambda v: list(v) if isinstance(v, (tuple, list)) else v  # noqa: E731 (JSON has lists)
+        stale = {k: (meta["config"].get(k), v) for k, v in r.config.items() if norm(meta["config"].get(k)) != norm(v)}
+        assert not stale, f"{r.name}: stored config differs from its recipe (stored, recipe): {stale}"
 
 
 @pytest.mark.parametrize("name, dim, goal", [("ae-2d", 2, 0.75), ("ae-30d", 30, 0.55)])
