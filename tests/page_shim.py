@@ -5,8 +5,10 @@ path, because a `pages/` folder sits next to app.py), so the sidebar would not r
 model picked there would be ignored. The shim below runs ui.sidebar.sidebar() and then the page, as
 app.py does. Each page's test module keeps one test that goes through app.py's own navigation.
 """
+import base64
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,3 +50,12 @@ def through_navigation(page: str, timeout: float = 240, **state) -> AppTest:
     at.switch_page(f"pages/{page}.py").run()
     ok(at)
     return at
+
+
+def plotly_array(v) -> np.ndarray:
+    """A plotly JSON array: a plain list, or plotly 6's {"dtype", "bdata" (base64), "shape"} encoding of a numpy
+    array (with its shape, so that customdata's [kind, index] rows come back as rows)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        return a.reshape([int(n) for n in str(v["shape"]).split(",")]) if "shape" in v else a
+    return np.asarray(v)

@@ -3,7 +3,7 @@ link, run by AppTest behind the shared sidebar (tests/page_shim.py)."""
 import numpy as np
 import pytest
 
-from page_shim import ok, page_app
+from page_shim import ok, page_app, plotly_array
 from ui import explorer, share
 
 
@@ -70,19 +70,12 @@ def test_class_filter_draws_only_those_classes():
     at = _app()
     at.multiselect(key="ls_classes_mnist-5k").set_value([3, 8]).run()
     ok(at)
-    import base64
     import json
-
-    def array(v):  # plotly writes numpy arrays as {"dtype", "bdata" (base64), "shape"}
-        if not isinstance(v, dict):
-            return np.asarray(v)
-        shape = [int(n) for n in str(v.get("shape", "-1")).split(",")]
-        return np.frombuffer(base64.b64decode(v["bdata"]), v["dtype"]).reshape(shape)
 
     data = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
     # The image points' traces: customdata [kind, index] with kind 0 (test) or 1 (train); the clickable grid is 2,
     # the markers 3.
-    names = [t["name"] for t in data if "customdata" in t and array(t["customdata"])[0][0] in (0, 1)]
+    names = [t["name"] for t in data if "customdata" in t and plotly_array(t["customdata"])[0][0] in (0, 1)]
     assert names == ["3", "8"], names
     assert {t["type"] for t in data} == {"scatter"}  # 1,000 test points: SVG, not WebGL
 

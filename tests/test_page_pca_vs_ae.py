@@ -1,11 +1,10 @@
 """The PCA vs AE page renders its charts and tables; a pick in one chart is drawn in all of them."""
-import base64
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from page_shim import plotly_array
 from ui.widgets import selected_ids
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -24,13 +23,6 @@ def _page(dataset="mnist-5k", **state):
 
 def _charts(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def _array(v) -> list:
-    """A plotly JSON array: a plain list, or plotly 6's {"dtype", "bdata"} base64 encoding of a numpy array."""
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
-    return list(v)
 
 
 def _titles(at) -> list[str]:
@@ -69,7 +61,7 @@ def test_a_pick_is_highlighted_in_every_chart():
     assert scatters
     for spec in scatters:
         picked = [t for t in spec["data"] if t.get("name", "").startswith("picked")]
-        assert len(picked) == 1 and sorted(_array(picked[0]["customdata"])) == [0, 5, 7]
+        assert len(picked) == 1 and sorted(plotly_array(picked[0]["customdata"]).tolist()) == [0, 5, 7]
     assert any("3 points picked" in c.value for c in at.caption)
 
 

@@ -1,5 +1,6 @@
 """Latent space in Chromium: clicking a point of the scatter (SVG for mnist-5k's 1,000 test codes) picks that
-test image and shows its reconstruction; a click on an empty spot decodes that spot; uploading a file that is not an image gives a clear message, not a traceback."""
+test image and shows its reconstruction; a click on an empty spot decodes that spot; uploading a file that is
+not an image gives a clear message, not a traceback."""
 import re
 
 import pytest
