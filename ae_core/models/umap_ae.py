@@ -20,6 +20,9 @@ from .mlp import AE
 
 # Sainburg et al.'s implementation clips probabilities at 1e-4 before the log.
 UMAP_EPS = 1e-4
+# umap-learn's own cut-off: below it UMAP.fit finds neighbours exactly from all pairwise distances instead of
+# with NN-descent, whose numba compilation alone takes about a minute in each new process.
+SMALL_DATA = 4096
 
 
 def ab_params(min_dist: float, spread: float = 1.0) -> tuple[float, float]:
@@ -34,12 +37,22 @@ def fuzzy_graph(x: np.ndarray, n_neighbors: int = 15, seed: int = 0, n_epochs: i
     """The symmetric fuzzy simplicial set of x's k-NN graph, as edge arrays (heads, tails, weights).
 
     As umap-learn's own embedding does, edges weaker than max / n_epochs are dropped: they would be
-    sampled less than once in UMAP's schedule.
+    sampled less than once in UMAP's schedule. Below SMALL_DATA points the neighbours are exact, as in
+    UMAP.fit; above it they come from NN-descent.
     """
     from umap.umap_ import fuzzy_simplicial_set
 
     x = np.ascontiguousarray(np.asarray(x, dtype=np.float32).reshape(len(x), -1))
-    graph, _, _ = fuzzy_simplicial_set(x, int(n_neighbors), np.random.RandomState(seed), "euclidean")
+    k = int(n_neighbors)
+    knn = {}
+    if len(x) < SMALL_DATA:
+        from sklearn.metrics import pairwise_distances
+
+        # each point's k nearest, itself first at distance 0, as umap-learn's own search returns them
+        d = pairwise_distances(x)
+        idx = np.argsort(d, axis=1, kind="stable")[:, :k]
+        knn = {"knn_indices": idx, "knn_dists": np.take_along_axis(d, idx, 1).astype(np.float32)}
+    graph, _, _ = fuzzy_simplicial_set(x, k, np.random.RandomState(seed), "euclidean", **knn)
     graph = graph.tocoo()
     keep = graph.data >= graph.data.max() / float(n_epochs)
     return graph.row[keep].astype(np.int64), graph.col[keep].astype(np.int64), graph.data[keep].astype(np.float32)
