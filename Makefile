@@ -15,7 +15,7 @@ run: $(VENV)/.installed $(MNIST)
 	$(PY) -m ui.serve --server.port $(PORT)  # streamlit run app.py, with the cache warm-up (ui/warm.py)
 
 test: $(VENV)/.installed-test $(MNIST)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile  # a worker per core, a test file per worker
 
 test-fast: $(VENV)/.installed-test $(MNIST)
 	$(PY) -m pytest -m "not slow and not browser"

@@ -1,4 +1,7 @@
-"""Shared fixtures: the embedded dataset loaded once, small model configs, a temporary model store."""
+"""Shared fixtures: the embedded dataset loaded once, small model configs, a temporary model store; and the
+browser tests' server usage line in the summary (from each pytest-xdist worker, or from this process)."""
+import os
+
 import numpy as np
 import pytest
 
@@ -21,3 +24,18 @@ def store_root(tmp_path):
     root = tmp_path / "models"
     root.mkdir()
     return root
+
+
+def pytest_testnodedown(node, error):
+    # a pytest-xdist worker finished: keep its browser server's (CPU-s, wall s) for the summary
+    usage = getattr(node, "workeroutput", {}).get("browser_server_usage")
+    if usage:
+        node.config._browser_usages = getattr(node.config, "_browser_usages", []) + [tuple(usage)]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    usages = getattr(config, "_browser_usages", []) + [u for u in [getattr(config, "_browser_server_usage", None)] if u]
+    for cpu_s, wall_s in usages:
+        # Wall time against CPU time tells a slow machine from a busy one in CI's log.
+        terminalreporter.write_line(f"browser tests: the app server used {cpu_s:.0f} CPU-s in {wall_s:.0f} s "
+                                    f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")

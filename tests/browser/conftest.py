@@ -35,6 +35,9 @@ def pytest_collection_modifyitems(config, items):
 
 # ---------------------------------------------------------------- fixtures
 
+# Under pytest-xdist each worker runs its own server: its logs get the worker's name ("gw0-server.log").
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "") + ("-" if os.environ.get("PYTEST_XDIST_WORKER") else "")
+
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, request):
@@ -42,7 +45,7 @@ def server(tmp_path_factory, request):
     models = tmp_path_factory.mktemp("browser") / "models"
     shutil.copytree(ROOT / "models", models)
     OUT.mkdir(parents=True, exist_ok=True)
-    log = OUT / "server.log"
+    log = OUT / f"{WORKER}server.log"
     log.unlink(missing_ok=True)
     srv = StreamlitServer(ROOT / "app.py", env={"MANIFOLD_LAB_MODELS": str(models)}, log=log)
     srv.models = models
@@ -53,7 +56,10 @@ def server(tmp_path_factory, request):
         srv.stop()
         if srv.cpu_s is not None and srv.started_at is not None:
             # Wall time against CPU time tells a slow machine from a busy one in CI's log.
-            request.config._browser_server_usage = (srv.cpu_s, time.monotonic() - srv.started_at)
+            usage = (srv.cpu_s, time.monotonic() - srv.started_at)
+            request.config._browser_server_usage = usage
+            if hasattr(request.config, "workeroutput"):  # a pytest-xdist worker: tests/conftest.py reports it
+                request.config.workeroutput["browser_server_usage"] = usage
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +110,7 @@ def app(browser, warm_server):
 def fresh_app(browser, server):
     """A tab on a second server that no session has visited yet (slow: a whole server start)."""
     fresh = StreamlitServer(ROOT / "app.py", env={"MANIFOLD_LAB_MODELS": str(server.models)},
-                            log=OUT / "fresh-server.log")
+                            log=OUT / f"{WORKER}fresh-server.log")
     fresh.log.unlink(missing_ok=True)
     try:
         fresh.start()
@@ -144,10 +150,6 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    usage = getattr(config, "_browser_server_usage", None)
-    if usage:
-        terminalreporter.write_line(f"browser tests: the app server used {usage[0]:.0f} CPU-s in {usage[1]:.0f} s "
-                                    f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     shots = getattr(config, "_browser_failed_shots", [])
     if shots:
         terminalreporter.section("browser test screenshots")
