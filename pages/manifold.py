@@ -2,25 +2,36 @@
 the inscribed ball's vanishing volume) and the manifold hypothesis (random pixels vs decoded latent
 samples; reconstruction errors on and off the manifold, with the off-manifold detector's threshold).
 
-Widgets and figures only: the maths is ae_core.manifold; the cached calls are in ui/cache.py.
+Widgets and figures only: the maths is ae_core.manifold; the cached calls are in ui/cache.py. Its charts are
+Vega-Lite (Altair), not Plotly: nothing here is clicked, and Vega-Lite costs a new visitor's browser a
+fraction of Plotly's first load (ui.widgets.vega_chart).
 """
 from __future__ import annotations
 
+import altair as alt
 import numpy as np
-import plotly.graph_objects as go
+import pandas as pd
 import streamlit as st
 
 from ae_core import manifold
 from ui import cache, path
-from ui.widgets import lazy_tabs, selection, show_grid
+from ui.widgets import lazy_tabs, selection, show_grid, vega_chart
 
 st.title("Manifold & dimensionality")
 path.intro(__file__)
+# Tabs 1-3 need no model, but reading the selection here is what gives a fresh server's first deep link to this
+# page app.py's navigation (ui.widgets.selection); tab 4 uses it.
+SEL = selection()
 st.markdown(
     "Why can a 16-number code describe a 784-pixel digit? Because high-dimensional space is absurdly big and "
     "mostly empty, and real images occupy a thin, low-dimensional **manifold** inside it."
 )
 
+
+
+# A log axis labelled 10^k at its powers of ten only (Vega-Lite's own labels run into each other over 10 decades).
+POWERS_OF_TEN = alt.Axis(labelExpr="abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6 ? "
+                                   "'10^' + round(log(datum.value) / LN10) : ''")
 
 
 def samples_needed() -> None:
@@ -30,12 +41,14 @@ def samples_needed() -> None:
     per_axis = c1.slider("Samples per unit interval (per axis)", 2, 20, key="mf_per_axis")
     rows = manifold.density_table(10, per_axis)
     c1.dataframe([{"dimensions": r["d"], "samples needed": f"{r['samples']:,}"} for r in rows], hide_index=True)
-    fig = go.Figure(go.Bar(x=[r["d"] for r in rows], y=[r["samples"] for r in rows],
-                           text=[f"{r['samples']:,}" for r in rows], textposition="outside"))
-    fig.update_layout(yaxis=dict(type="log", title="samples needed (log scale)", exponentformat="power"),
-                      xaxis=dict(title="dimensions", dtick=1),
-                      height=380, margin=dict(l=10, r=10, t=30, b=10))
-    c2.plotly_chart(fig, key="mf_density")
+    df = pd.DataFrame({"dimensions": [r["d"] for r in rows], "samples": [r["samples"] for r in rows],
+                       "label": [f"{r['samples']:,}" for r in rows]})
+    # A log axis has no zero: the bars start at 1 sample. Ticks read 10^k; the table has the exact counts.
+    chart = alt.Chart(df).mark_bar().encode(
+        x=alt.X("dimensions:O", title="dimensions", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("samples:Q", title="samples needed (log scale)", scale=alt.Scale(type="log"), axis=POWERS_OF_TEN),
+        y2=alt.datum(1), tooltip=[alt.Tooltip("dimensions:O"), alt.Tooltip("label:N", title="samples needed")])
+    vega_chart(chart, 380, "mf_density", c2)
     s1, s3 = manifold.samples_for_density(1, per_axis), manifold.samples_for_density(3, per_axis)
     c2.markdown(f"{s1:,} samples cover a unit line at {per_axis} per unit; the same spacing in a unit cube takes "
                 f"**{s1:,} → {s3:,}** samples, and a {per_axis}-per-axis grid over 784 pixels would need "
@@ -46,13 +59,14 @@ def distances_concentrate() -> None:
     st.subheader("Distances concentrate")
     dist = cache.distance_concentration(500, 0)
     d1, d2 = st.columns([2, 1])
-    fig = go.Figure(go.Scatter(x=[r["d"] for r in dist], y=[r["ratio"] for r in dist], mode="lines+markers",
-                               hovertext=[f"d={r['d']}: min {r['min']:.3f}, max {r['max']:.3f}" for r in dist],
-                               hoverinfo="text"))
-    fig.update_layout(xaxis=dict(type="log", title="dimensions (log scale)"),
-                      yaxis=dict(type="log", title="(max − min) / min pairwise distance"),
-                      height=380, margin=dict(l=10, r=10, t=30, b=10))
-    d1.plotly_chart(fig, key="mf_concentration")
+    df = pd.DataFrame({"d": [r["d"] for r in dist], "ratio": [r["ratio"] for r in dist],
+                       "min": [r["min"] for r in dist], "max": [r["max"] for r in dist]})
+    chart = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("d:Q", title="dimensions (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("ratio:Q", title="(max − min) / min pairwise distance", scale=alt.Scale(type="log")),
+        tooltip=[alt.Tooltip("d:Q"), alt.Tooltip("min:Q", format=".3f"), alt.Tooltip("max:Q", format=".3f"),
+                 alt.Tooltip("ratio:Q", title="(max − min) / min", format=".3f")])
+    vega_chart(chart, 380, "mf_concentration", d1)
     d2.dataframe([{"d": r["d"], "min": round(r["min"], 3), "max": round(r["max"], 3),
                    "(max−min)/min": round(r["ratio"], 3)} for r in dist], hide_index=True)
     last = dist[-1]
@@ -65,17 +79,20 @@ def corners_take_the_volume() -> None:
     dims = list(range(1, 21))
     frac = [manifold.ball_fraction(d) for d in dims]
     b1, b2 = st.columns([2, 1])
-    fig = go.Figure(go.Scatter(x=dims, y=frac, mode="lines+markers"))
-    fig.update_layout(yaxis=dict(type="log", title="fraction of the cube inside the ball (log)", exponentformat="power"),
-                      xaxis=dict(title="dimensions", dtick=1), height=360, margin=dict(l=10, r=10, t=30, b=10))
-    b1.plotly_chart(fig, key="mf_ball")
+    df = pd.DataFrame({"dimensions": dims, "fraction": frac})
+    chart = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("dimensions:Q", title="dimensions", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("fraction:Q", title="fraction of the cube inside the ball (log)", scale=alt.Scale(type="log"),
+                axis=POWERS_OF_TEN),
+        tooltip=[alt.Tooltip("dimensions:Q"), alt.Tooltip("fraction:Q", format=".3g")])
+    vega_chart(chart, 360, "mf_ball", b1)
     b2.markdown("Fraction of a cube's volume inside the ball that touches its faces, "
                 "π^(d/2) / (2^d Γ(d/2 + 1)):")
     b2.dataframe([{"d": d, "fraction": f"{frac[d - 1]:.3g}"} for d in (1, 2, 3, 5, 10, 20)], hide_index=True)
 
 
 def manifold_hypothesis() -> None:
-    sel = selection()
+    sel = SEL
     ds = sel.dataset
     if not ds.is_image or sel.model is None:
         st.info("Pick an image dataset and a model in the sidebar to see the manifold hypothesis measured.")
@@ -104,20 +121,24 @@ def manifold_hypothesis() -> None:
     err = cache.manifold_errors(key, ds.name, 500, 0)
     thr = err["threshold"]
     bins = manifold.log_bins(list(err["scores"].values()), 60)
-    fig = go.Figure()
-    top = 0
-    for (name, s), colour in zip(err["scores"].items(), ("#1f77b4", "#ff7f0e", "#2ca02c")):
+    thr_name = "off-manifold threshold (99th percentile of held-out training images)"
+    names, colours = list(err["scores"]) + [thr_name], ["#1f77b4", "#ff7f0e", "#2ca02c"][: len(err["scores"])] + ["black"]
+    bars = []
+    for name, s in err["scores"].items():
         counts, edges = np.histogram(s, bins=bins)
-        top = max(top, int(counts.max()))
-        fig.add_trace(go.Bar(x=np.sqrt(edges[:-1] * edges[1:]), y=counts, width=np.diff(edges), name=name, opacity=0.6,
-                             marker_color=colour))
-    # A trace rather than add_vline: shapes on a log axis take log10 positions, traces take data values.
-    fig.add_trace(go.Scatter(x=[thr, thr], y=[0, top], mode="lines", line=dict(color="black", dash="dash"),
-                             name="off-manifold threshold (99th percentile of held-out training images)"))
-    fig.update_layout(barmode="overlay", xaxis=dict(type="log", title="per-image mean squared reconstruction error (log)"),
-                      yaxis_title="images", height=420, margin=dict(l=10, r=10, t=30, b=10),
-                      legend=dict(orientation="h", y=-0.25))
-    st.plotly_chart(fig, key="mf_hist")
+        bars.append(pd.DataFrame({"images": name, "from": edges[:-1], "to": edges[1:], "count": counts}))
+    bars = pd.concat(bars, ignore_index=True)
+    bars = bars[bars["count"] > 0]
+    colour = alt.Color("images:N", scale=alt.Scale(domain=names, range=colours),
+                       legend=alt.Legend(orient="top", columns=2, title=None, labelLimit=500))
+    x = alt.X("from:Q", title="per-image mean squared reconstruction error (log)", scale=alt.Scale(type="log", nice=False))
+    hist = alt.Chart(bars).mark_rect(opacity=0.6).encode(
+        x=x, x2="to:Q", y=alt.Y("count:Q", title="images"), y2=alt.datum(0), color=colour,
+        tooltip=[alt.Tooltip("images:N"), alt.Tooltip("from:Q", format=".4f"), alt.Tooltip("to:Q", format=".4f"),
+                 alt.Tooltip("count:Q", title="images")])
+    rule = alt.Chart(pd.DataFrame({"from": [thr], "images": [thr_name]})).mark_rule(strokeDash=[6, 4], size=2).encode(
+        x="from:Q", color=colour, tooltip=[alt.Tooltip("from:Q", title="threshold", format=".4f")])
+    vega_chart(hist + rule, 420, "mf_hist")
     rows = manifold.error_summary(err["scores"], thr)
     summary = [{"images": r["name"], "n": r["n"], "median error": f"{r['median']:.4f}",
                 "flagged off-manifold": f"{r['flagged']:.1%}",

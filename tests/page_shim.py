@@ -59,3 +59,19 @@ def plotly_array(v) -> np.ndarray:
         a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
         return a.reshape([int(n) for n in str(v["shape"]).split(",")]) if "shape" in v else a
     return np.asarray(v)
+
+
+def vega_charts(at: AppTest) -> list[dict]:
+    """The Vega-Lite (Altair) charts of the last run, each as its spec (JSON) with "rows": every data row of
+    its layers, in order (Streamlit sends the data beside the spec as Arrow tables)."""
+    import json
+
+    import pyarrow as pa
+
+    out = []
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        spec["rows"] = [r for d in el.proto.datasets
+                        for r in pa.ipc.open_stream(d.data.data).read_all().to_pylist()]
+        out.append(spec)
+    return out
