@@ -78,6 +78,7 @@ IMAGES_JS = """
 
 # Per Plotly chart: its trace types, the number of SVG points (scatter markers, bars) and of data
 # points held by WebGL traces (those draw on a canvas, so their pixels are checked separately).
+# Plotly charts first, then Vega-Lite ones (SVG: a path per bar or point mark, legends' symbols not counted).
 CHARTS_JS = """
 (root) => [...root.querySelectorAll('.js-plotly-plot')].map((gd) => {
   const full = gd._fullData || [];
@@ -85,7 +86,10 @@ CHARTS_JS = """
   return {types: full.map((t) => t.type), svgPoints: gd.querySelectorAll('.cartesianlayer .point').length,
           glPoints: gl.reduce((n, t) => n + t.x.length, 0),
           width: gd.getBoundingClientRect().width, height: gd.getBoundingClientRect().height};
-})
+}).concat([...root.querySelectorAll('[data-testid="stVegaLiteChart"]')].map((el) => ({
+  types: ['vega-lite'], glPoints: 0,
+  svgPoints: el.querySelectorAll('svg g.role-mark.mark-symbol > path, svg g.role-mark.mark-rect > path').length,
+  width: el.getBoundingClientRect().width, height: el.getBoundingClientRect().height})))
 """
 
 
@@ -267,7 +271,8 @@ class App:
         return [i for i in self.images(within) if i["w"] >= min_side and i["h"] >= min_side and (i["range"] or 0) > 10]
 
     def charts(self, within=None) -> list[dict]:
-        """Each Plotly chart, with `points`: SVG points, or for WebGL charts the coloured pixels drawn."""
+        """Each Plotly chart, then each Vega-Lite chart, with `points`: SVG points (Vega-Lite: its bars and point
+        marks), or for WebGL charts the coloured pixels drawn."""
         root = within or self.main
         out = root.evaluate(CHARTS_JS)
         plots = root.locator(".js-plotly-plot")

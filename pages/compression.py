@@ -1,16 +1,18 @@
 """Compression page: an autoencoder as an image codec against JPEG and WebP, bytes per image vs
 PSNR / SSIM on held-out images, the crossover point, and example images at matched sizes.
 
-Widgets and figures only: the maths is ae_core.compress; the cached calls are in ui/cache.py.
+Widgets and figures only: the maths is ae_core.compress; the cached calls are in ui/cache.py. The curves are
+Vega-Lite (Altair), the app's kind for charts nobody clicks (ui.widgets.vega_chart).
 """
 from __future__ import annotations
 
-import plotly.graph_objects as go
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from ae_core import compress, metrics, store
 from ui import cache, path
-from ui.widgets import lazy_tabs, require, show_image
+from ui.widgets import lazy_tabs, require, show_image, vega_chart
 
 DEFAULT_KINDS = ("ae", "conv")
 COLOURS = {"JPEG": "#d62728", "WebP": "#2ca02c"}
@@ -61,38 +63,46 @@ rows = cache.rate_distortion(tuple(cache.model_key(n) for n in chosen), ds.name,
 st.subheader("Rate–distortion")
 
 
-def _curve_fig(metric: str) -> go.Figure:
-    fig = go.Figure()
+def _curves(metric: str) -> alt.LayerChart:
+    """Bytes per image (log) against the mean metric: a line per codec, the AEs solid with their bits per
+    coordinate written at each point, JPEG and WebP dashed, WebP lossless a dotted vertical rule."""
+    codecs = list(dict.fromkeys(r["codec"] for r in rows))
     ae_colour = iter(AE_COLOURS * 4)
-    for codec in dict.fromkeys(r["codec"] for r in rows):
-        pts = sorted((r for r in rows if r["codec"] == codec and r["setting"] != "lossless"),
-                     key=lambda r: r[bytes_key])
-        is_ae = codec.startswith("AE ")
-        fig.add_trace(go.Scatter(
-            x=[r[bytes_key] for r in pts], y=[r[metric] for r in pts], name=codec,
-            mode="lines+markers+text" if is_ae else "lines+markers",
-            text=[r["setting"] for r in pts] if is_ae else None, textposition="top center", textfont=dict(size=9),
-            hovertext=[f"{codec} {r['setting']}: {r[bytes_key]:.0f} bytes, {metric.upper()} {r[metric]:.3f}"
-                       for r in pts],
-            hoverinfo="text",
-            line=dict(dash="solid" if is_ae else "dash", color=next(ae_colour) if is_ae else COLOURS.get(codec)),
-            marker=dict(symbol="circle" if is_ae else "square", size=8)))
-    lossy = [r[metric] for r in rows if r["setting"] != "lossless"]
-    for r in rows:
-        if r["setting"] == "lossless":
-            # A trace rather than add_vline: shapes on a log axis take log10 positions, traces take data values.
-            fig.add_trace(go.Scatter(x=[r[bytes_key]] * 2, y=[min(lossy), max(lossy)], mode="lines",
-                                     line=dict(color=COLOURS["WebP"], dash="dot"),
-                                     name=f"WebP lossless: exact, {r[bytes_key]:.0f} bytes"))
-    fig.update_layout(xaxis=dict(type="log", title=f"{axis} bytes per image (log scale)"),
-                      yaxis_title=f"mean {metric.upper()}" + (" (dB)" if metric == "psnr" else ""),
-                      height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2))
-    return fig
+    colours = [next(ae_colour) if c.startswith("AE ") else COLOURS.get(c, "#7f7f7f") for c in codecs]
+    name = f"mean {metric.upper()}" + (" (dB)" if metric == "psnr" else "")
+    df = pd.DataFrame([{"codec": r["codec"], "setting": r["setting"], "bytes": r[bytes_key], "value": r[metric],
+                        "kind": "autoencoder" if r["codec"].startswith("AE ") else "classical"}
+                       for r in rows if r["setting"] != "lossless"])
+    x = alt.X("bytes:Q", title=f"{axis} bytes per image (log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("value:Q", title=name, scale=alt.Scale(zero=False))
+    colour = alt.Color("codec:N", scale=alt.Scale(domain=codecs, range=colours),
+                       legend=alt.Legend(orient="top", title=None, columns=4, labelLimit=300))
+    tip = [alt.Tooltip("codec:N"), alt.Tooltip("setting:N"), alt.Tooltip("bytes:Q", title=f"{axis} bytes", format=".0f"),
+           alt.Tooltip("value:Q", title=name, format=".3f")]
+    base = alt.Chart(df).encode(x=x, y=y, color=colour, detail="codec:N", tooltip=tip)
+    lines = base.mark_line(point=False).encode(
+        strokeDash=alt.StrokeDash("kind:N", scale=alt.Scale(domain=["autoencoder", "classical"],
+                                                             range=[[1, 0], [6, 4]]), legend=None),
+        order="bytes:Q")
+    points = base.mark_point(filled=True, size=60).encode(
+        shape=alt.Shape("kind:N", scale=alt.Scale(domain=["autoencoder", "classical"], range=["circle", "square"]),
+                        legend=None))
+    labels = base.transform_filter(alt.datum.kind == "autoencoder").mark_text(dy=-10, fontSize=9).encode(
+        text="setting:N")
+    layers = [lines, points, labels]
+    lossless = [r for r in rows if r["setting"] == "lossless"]
+    if lossless:
+        ll = pd.DataFrame([{"bytes": r[bytes_key], "label": f"{r['codec']} lossless: exact, {r[bytes_key]:.0f} bytes"}
+                           for r in lossless])
+        rule = alt.Chart(ll).encode(x="bytes:Q", tooltip=[alt.Tooltip("label:N", title=None)])
+        layers += [rule.mark_rule(color=COLOURS["WebP"], strokeDash=[2, 3], size=2),
+                   rule.mark_text(align="right", baseline="top", dx=-4, y=4, fontSize=10, color=COLOURS["WebP"])
+                   .encode(text="label:N")]
+    return alt.layer(*layers)
 
 
 # Each tab's chart is built and drawn only while the tab is open.
-lazy_tabs({m.upper(): lambda m=m: st.plotly_chart(_curve_fig(m), key=f"cx_{m}") for m in ("psnr", "ssim")},
-          "cx_metric")
+lazy_tabs({m.upper(): lambda m=m: vega_chart(_curves(m), 460, f"cx_{m}") for m in ("psnr", "ssim")}, "cx_metric")
 
 for against in ("JPEG", "WebP"):
     cx = compress.crossover(rows, against, "psnr", bytes_key)

@@ -1,10 +1,11 @@
 """The Compression page, run by AppTest with the shipped models (through tests/page_shim.py: the
 sidebar, then the page)."""
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from page_shim import ok as _ok, page_app, through_navigation
+from page_shim import ok as _ok, page_app, through_navigation, vega_charts
 
 
 
@@ -26,8 +27,12 @@ def test_page_runs_through_app_navigation():
 def test_curves_crossover_table_and_matched_examples():
     at = _app().run()
     _ok(at)
-    charts = at.get("plotly_chart")  # the PSNR curves; the SSIM tab's wait until it is opened
-    assert len(charts) == 1 and "mean PSNR" in charts[0].proto.spec
+    charts = vega_charts(at)  # the PSNR curves; the SSIM tab's wait until it is opened
+    assert len(charts) == 1 and "mean PSNR" in json.dumps(charts[0]) and not at.get("plotly_chart")
+    points = [r for r in charts[0]["rows"] if "codec" in r]
+    assert {r["codec"] for r in points} == {"AE ae-2d", "AE ae-16d", "JPEG", "WebP"}
+    assert all(r["bytes"] > 0 and r["value"] > 5 for r in points)  # bytes per image and PSNR in dB
+    assert any("lossless: exact" in str(r.get("label")) for r in charts[0]["rows"])  # WebP lossless's rule
     verdicts = [m.value for m in [*at.success, *at.info] if m.value.startswith("**Crossover")]
     assert len(verdicts) == 2 and any("JPEG" in v for v in verdicts) and any("WebP" in v for v in verdicts)
     assert not at.dataframe  # the table of every measured point waits until its expander is opened
@@ -48,8 +53,9 @@ def test_curves_crossover_table_and_matched_examples():
     at.session_state["cx_metric"] = "SSIM"
     at.run()
     _ok(at)
-    charts = at.get("plotly_chart")
-    assert len(charts) == 1 and "mean SSIM" in charts[0].proto.spec
+    charts = vega_charts(at)
+    assert len(charts) == 1 and "mean SSIM" in json.dumps(charts[0])
+    assert all(0 < r["value"] <= 1 for r in charts[0]["rows"] if "codec" in r)
 
 
 def test_no_model_picked_asks_for_one():
