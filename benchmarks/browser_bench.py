@@ -69,9 +69,9 @@ MAIN = {
     "/generate": '[data-testid="stImage"] img',
     "/pca_vs_ae": '[data-testid="stPlotlyChart"] .js-plotly-plot',
     "/denoise": '[data-testid="stImage"] img',
-    "/compression": '[data-testid="stPlotlyChart"] .js-plotly-plot',
+    "/compression": '[data-testid="stVegaLiteChart"] svg .role-mark',
     "/train": '[data-testid="stFormSubmitButton"] button',
-    "/manifold": '[data-testid="stPlotlyChart"] .js-plotly-plot',
+    "/manifold": '[data-testid="stVegaLiteChart"] svg .role-mark',
 }
 
 # Records performance.now() (ms since navigation start) at the first moment the app is idle, the main
