@@ -34,7 +34,7 @@ def test_test_images_with_noise_show_psnr_per_image_and_a_summary():
     scores = _scores(at)
     # 4 images x (noisy + ae-16d + dae + sdae + median + NL-means) captions with PSNR and SSIM.
     assert len(scores) == 4 * 6, scores
-    table = at.dataframe[0].value
+    table = at.table[0].value.reset_index()
     assert list(table["method"])[:4] == ["noisy input", "Plain AE (ae-16d)", "DAE (dae)", "SDAE (sdae)"]
     assert table["mean PSNR (dB)"].between(0, 100).all()
     # Sections 2 and 3 wait, closed, until opened.
@@ -98,5 +98,5 @@ def test_a_dataset_without_models_still_offers_the_classical_filters():
     at.sidebar.selectbox(key="dataset_name").set_value("digits").run()
     _ok(at)
     assert any("only the classical filters" in w.value for w in at.warning)
-    methods = list(at.dataframe[0].value["method"])
+    methods = list(at.table[0].value.index)
     assert methods[:2] == ["noisy input", "median 3x3"] and methods[2].startswith("NL-means") and len(methods) == 3
