@@ -7,6 +7,7 @@ All numbers come from ae_core.embeddings through the cached wrappers in ui/cache
 """
 from __future__ import annotations
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from ae_core import embeddings, store
 from ui import cache, path
-from ui.widgets import CLASS_COLOURS, class_scatter, lazy_tabs, selected_ids, selection
+from ui.widgets import CLASS_COLOURS, class_scatter, lazy_tabs, selected_ids, selection, vega_chart
 
 KIND_LABELS = {"linear": "Linear AE", "ae": "AE", "vae": "VAE", "beta-vae": "β-VAE", "umap-ae": "UMAP-loss AE"}
 KIND_ORDER = ("linear", "ae", "vae", "beta-vae", "umap-ae")
@@ -121,21 +122,30 @@ def _error_curve(ds, sel) -> None:
     curve = cache.error_curve(ds.name, str(sel.models_root), cache.store_signature(sel.models_root))
     pca = dict(curve["pca"])
     dims = sorted(pca)
-    fig = go.Figure(go.Scatter(x=dims, y=[pca[d] for d in dims], mode="lines+markers", name="PCA",
-                               line=dict(color="#444"), hovertemplate="PCA, %{x} dims: %{y:.2f}<extra></extra>"))
     rows = curve["models"]
-    symbols = ["circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down", "pentagon", "hexagon"]
-    for i, r in enumerate(sorted(rows, key=lambda r: (r["latent_dim"], r["name"]))):
-        fig.add_trace(go.Scatter(
-            x=[r["latent_dim"]], y=[r["sse"]], mode="markers", name=f"{r['name']} ({r['kind']})",
-            marker=dict(size=11, symbol=symbols[i % len(symbols)], color=CLASS_COLOURS[i % len(CLASS_COLOURS)],
-                        line=dict(width=1, color="black")),
-            hovertemplate=f"{r['name']} ({r['kind']}), %{{x}}-D: %{{y:.2f}}<br>PCA with as many dims: "
-                          f"{r['pca_sse']:.2f}<br>from the {r['source']}<extra></extra>"))
-    fig.update_layout(height=400, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="dimensions (latent size, log scale)",
-                      yaxis_title="held-out squared error per image", legend=dict(font=dict(size=11)))
-    fig.update_xaxes(type="log")
-    st.plotly_chart(fig, config={"displaylogo": False})
+    ordered = sorted(rows, key=lambda r: (r["latent_dim"], r["name"]))
+    names = ["PCA"] + [f"{r['name']} ({r['kind']})" for r in ordered]
+    line = pd.DataFrame({"dims": dims, "sse": [pca[d] for d in dims], "what": "PCA"})
+    pts = pd.DataFrame([{"dims": r["latent_dim"], "sse": r["sse"], "what": n, "pca_sse": r["pca_sse"],
+                         "source": r["source"]} for r, n in zip(ordered, names[1:])],
+                       columns=["dims", "sse", "what", "pca_sse", "source"])
+    x = alt.X("dims:Q", title="dimensions (latent size, log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("sse:Q", title="held-out squared error per image")
+    colour = alt.Color("what:N", title=None, legend=alt.Legend(orient="right", labelLimit=300),
+                       scale=alt.Scale(domain=names, range=["#444"] + [CLASS_COLOURS[i % len(CLASS_COLOURS)]
+                                                                        for i in range(len(ordered))]))
+    shape = alt.Shape("what:N", scale=alt.Scale(domain=names, range=["circle"] + [
+        ["circle", "square", "diamond", "triangle-up", "cross", "triangle-down"][i % 6] for i in range(len(ordered))]))
+    pca_layer = alt.Chart(line).mark_line(point=True).encode(
+        x=x, y=y, color=colour, tooltip=[alt.Tooltip("what:N", title="method"), alt.Tooltip("dims:Q", title="dims"),
+                                         alt.Tooltip("sse:Q", title="squared error", format=".2f")])
+    model_layer = alt.Chart(pts).mark_point(filled=True, size=130, stroke="black", strokeWidth=1, opacity=1).encode(
+        x=x, y=y, color=colour, shape=shape,
+        tooltip=[alt.Tooltip("what:N", title="model"), alt.Tooltip("dims:Q", title="latent dims"),
+                 alt.Tooltip("sse:Q", title="squared error", format=".2f"),
+                 alt.Tooltip("pca_sse:Q", title="PCA with as many dims", format=".2f"),
+                 alt.Tooltip("source:N", title="from the")])
+    vega_chart(pca_layer + model_layer, 400, "pca_error_curve")
     if rows:
         beat = [r for r in rows if r["sse"] < r["pca_sse"]]
         st.caption(f"{len(beat)} of {len(rows)} stored models trained on {ds.name} reconstruct the test split better "

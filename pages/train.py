@@ -6,12 +6,12 @@ as soon as it is saved.
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
+import altair as alt
 import streamlit as st
 
 from ae_core import data, jobs, models, store, workflow
 from ui import cache, own_data, path, stacks_panel
-from ui.widgets import selection
+from ui.widgets import selection, vega_chart
 
 TRAIN_DATASETS = data.available()
 NOISE_CHOICES = ["kind default", "none", "gaussian", "masking", "salt-pepper"]
@@ -106,26 +106,26 @@ def _submit(v: dict, sel) -> None:
     st.session_state.setdefault("train_jobs", []).append(job.id)
 
 
-def _loss_figure(losses: list[dict]) -> go.Figure:
-    """Train and validation loss per epoch, greedy stages one after another on the x axis."""
-    x = list(range(1, len(losses) + 1))
-    text = [f"{r['stage']}, epoch {r['epoch']}" for r in losses]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=[r["train"] for r in losses], name="train", mode="lines+markers", text=text,
-                             hovertemplate="%{text}: %{y:.3f}<extra>train</extra>"))
-    fig.add_trace(go.Scatter(x=x, y=[r["val"] for r in losses], name="validation", mode="lines+markers", text=text,
-                             hovertemplate="%{text}: %{y:.3f}<extra>validation</extra>"))
-    if len({r["stage"] for r in losses}) > 1 or losses[0]["stage"] != "train":
-        fig.add_vline(x=0.5, line_width=0, annotation_text=losses[0]["stage"], annotation_position="top right")
-    for i in range(1, len(losses)):
-        if losses[i]["stage"] != losses[i - 1]["stage"]:
-            fig.add_vline(x=i + 0.5, line_dash="dot", line_color="grey",
-                          annotation_text=losses[i]["stage"], annotation_position="top right")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch",
-                      yaxis_title="loss per image", legend=dict(orientation="h", y=1.12))
-    fig.update_yaxes(type="log")
-    fig.update_xaxes(range=[0.5, len(losses) + 0.5], dtick=1 if len(losses) <= 20 else None)
-    return fig
+def _loss_chart(losses: list[dict]) -> alt.LayerChart:
+    """Train and validation loss per epoch (log scale), greedy stages one after another on the x axis, each
+    stage's start marked by a dotted rule and its name."""
+    rows = [{"step": i + 1, "loss": r[part], "curve": name, "at": f"{r['stage']}, epoch {r['epoch']}"}
+            for i, r in enumerate(losses) for part, name in (("train", "train"), ("val", "validation"))
+            if r.get(part) is not None]
+    x = alt.X("step:Q", title="epoch", scale=alt.Scale(domain=[0.5, len(losses) + 0.5], nice=False),
+              axis=alt.Axis(tickMinStep=1))
+    curves = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=x, y=alt.Y("loss:Q", title="loss per image", scale=alt.Scale(type="log")),
+        color=alt.Color("curve:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("at:N", title="stage"), alt.Tooltip("loss:Q", format=".3f")])
+    starts = [{"step": i + 0.5, "stage": r["stage"]} for i, r in enumerate(losses)
+              if (i == 0 and (len({q["stage"] for q in losses}) > 1 or r["stage"] != "train"))
+              or (i > 0 and r["stage"] != losses[i - 1]["stage"])]
+    if not starts:
+        return alt.layer(curves)
+    marks = alt.Chart(pd.DataFrame(starts)).encode(x="step:Q")
+    return alt.layer(curves, marks.mark_rule(strokeDash=[2, 3], color="grey"),
+                     marks.mark_text(align="left", baseline="top", dx=3, y=2, fontSize=11).encode(text="stage:N"))
 
 
 def _result(snap: dict, root) -> None:
@@ -181,8 +181,8 @@ def _panel(job_id: str, root) -> None:
         key = (job_id, len(snap["losses"]))
         if key not in memo:
             memo.clear()
-            memo[key] = _loss_figure(snap["losses"])
-        st.plotly_chart(memo[key], config={"displaylogo": False})
+            memo[key] = _loss_chart(snap["losses"])
+        vega_chart(memo[key], 300, "train_loss_chart")
     if snap["status"] == "done":
         _result(snap, root)
     elif snap["status"] == "failed":

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from page_shim import plotly_array
+from page_shim import plotly_array, vega_charts
 from ui.widgets import selected_ids
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -48,8 +48,13 @@ def test_page_renders_scatters_table_and_curve():
     at.session_state["pca_tab"] = "Error against dimension"  # what a click on the tab does
     at.run()
     assert not at.exception
-    curve = _charts(at)
-    assert len(curve) == 1 and any(t.get("name") == "PCA" for t in curve[0]["data"])
+    assert not at.get("plotly_chart")
+    curve = vega_charts(at)  # PCA's curve and a point per stored model, each from its model card
+    assert len(curve) == 1
+    pca = [r for r in curve[0]["rows"] if r["what"] == "PCA"]
+    assert len(pca) >= 10 and all(a["sse"] > b["sse"] for a, b in zip(pca, pca[1:]))  # more dims, less error
+    models = {r["what"]: r for r in curve[0]["rows"] if r["what"] != "PCA"}
+    assert models["ae-16d (ae)"]["dims"] == 16 and models["ae-16d (ae)"]["sse"] < models["ae-16d (ae)"]["pca_sse"]
     assert any("principal angle" in m.label for m in at.metric)
 
 

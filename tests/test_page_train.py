@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ae_core import jobs
+from page_shim import vega_charts
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -61,6 +62,9 @@ def test_train_a_tiny_model_and_find_it_in_the_sidebar(models_copy):
     assert "Saved **page-tiny**" in _texts(at, "success")
     table = at.dataframe[0].value
     assert len(table) == 2 and "PCA, 2 components" in set(table.iloc[:, 0])
+    loss = vega_charts(at)  # the loss curve: train and validation at the one epoch
+    assert len(loss) == 1 and {r["curve"] for r in loss[0]["rows"] if "curve" in r} == {"train", "validation"}
+    assert all(r["loss"] > 0 for r in loss[0]["rows"] if "loss" in r)
     assert (models_copy / "page-tiny" / "config.json").is_file()
     assert not (ROOT / "models" / "page-tiny").exists()
     # AppTest reruns only the page after a session's first run, so a fresh session shows the sidebar.
