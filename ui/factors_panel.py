@@ -6,13 +6,13 @@ Widgets and figures only: the numbers come from ae_core.groundtruth through ui.c
 """
 from __future__ import annotations
 
-import numpy as np
+import altair as alt
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import data, groundtruth
 from ui import cache
+from ui.widgets import vega_chart
 
 FACTOR_DATASETS = tuple(data.factor_datasets())
 
@@ -56,12 +56,19 @@ def show(sel, gt: groundtruth.Scores, dims: list[int]) -> None:
     left, right = st.columns(2)
     with left:
         nmi = gt.nmi[dims]
-        fig = go.Figure(go.Heatmap(z=nmi, x=list(gt.factor_names), y=[f"z{d}" for d in dims], zmin=0, zmax=1,
-                                   colorscale="Blues", text=np.round(nmi, 2), texttemplate="%{text}",
-                                   colorbar={"title": "MI / H"}))
-        fig.update_layout(title="Mutual information: coordinates × factors", height=120 + 28 * len(dims),
-                          margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis={"autorange": "reversed"})
-        st.plotly_chart(fig, key="gt_heatmap")
+        cells = pd.DataFrame([{"coordinate": f"z{d}", "factor": f, "mi": float(nmi[i, j])}
+                              for i, d in enumerate(dims) for j, f in enumerate(gt.factor_names)])
+        base = alt.Chart(cells, title="Mutual information: coordinates × factors").encode(
+            x=alt.X("factor:N", title=None, sort=list(gt.factor_names), axis=alt.Axis(labelAngle=0, orient="top")),
+            y=alt.Y("coordinate:N", title=None, sort=[f"z{d}" for d in dims]))
+        heat = base.mark_rect().encode(
+            color=alt.Color("mi:Q", title="MI / H", scale=alt.Scale(scheme="blues", domain=[0, 1])),
+            tooltip=[alt.Tooltip("coordinate:N"), alt.Tooltip("factor:N"), alt.Tooltip("mi:Q", title="MI / H", format=".3f")])
+        # Dark cells get white figures, as a heatmap's own labels would.
+        figures = base.mark_text(fontSize=11).encode(
+            text=alt.Text("mi:Q", format=".2f"),
+            color=alt.condition(alt.datum.mi > 0.5, alt.value("white"), alt.value("black")))
+        vega_chart(heat + figures, 80 + 28 * len(dims), "gt_heatmap")
         st.caption("Normalised mutual information I(z_i; v_j) / H(v_j). A disentangled code has one bright cell per "
                    "row and per column.")
     with right:
