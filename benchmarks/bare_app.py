@@ -2,8 +2,9 @@
 
 One slider and one 280x280 greyscale image, re-rendered on every move like the Generate page's
 decoded image (same st.image call on a uint8 array, same size), but with no model, no cache and
-no other element (with ?plotly=1, also one three-point Plotly line chart: the floor of a page with a
-chart, whose first render loads Streamlit's Plotly bundle). The image changes with the slider (a bar moves), so its URL changes on every
+no other element. Query parameters add one element each, the floor of a page that shows one: ?plotly=1 a
+three-point Plotly line chart (its first render loads Streamlit's Plotly bundle), ?vega=1 the same chart in
+Vega-Lite (Altair), ?dataframe=1 a ten-row st.dataframe, ?table=1 the same rows as a static st.table. The image changes with the slider (a bar moves), so its URL changes on every
 move, as the decoded image's does; benchmarks/browser_bench.py times both the same way.
 """
 import numpy as np
@@ -22,3 +23,14 @@ if st.query_params.get("plotly") == "1":
     import plotly.graph_objects as go
 
     st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])), key="bare_plot")
+if st.query_params.get("vega") == "1":
+    import altair as alt
+    import pandas as pd
+
+    st.altair_chart(alt.Chart(pd.DataFrame({"x": [1, 2, 3], "y": [1, 3, 2]})).mark_line(point=True)
+                    .encode(x="x:Q", y="y:Q"), key="bare_vega")
+ROWS = [{"d": d, "samples": 10**d} for d in range(1, 11)]
+if st.query_params.get("dataframe") == "1":
+    st.dataframe(ROWS, hide_index=True)
+if st.query_params.get("table") == "1":
+    st.table(ROWS)

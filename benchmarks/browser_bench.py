@@ -31,7 +31,9 @@ Measures, in one run and one browser:
            after that start, each in a new context. Goal: every page's first visit < 3 s.
   floor    the bare app with one three-point Plotly line chart added (?plotly=1), new visits: what any
            page that shows a Plotly chart costs a new visitor before it computes or draws anything of
-           its own (Streamlit loads its 4.6 MB Plotly bundle on the first chart).
+           its own (Streamlit loads its 4.6 MB Plotly bundle on the first chart). With --only-floors:
+           the bare app alone and with one element of each kind (Plotly chart, Vega-Lite chart,
+           st.dataframe, st.table), --visits new visits each (writes benchmarks/floors_results.json).
 
 Every figure comes from this run. The harness (server start/stop, waits) is the browser tests' own
 (tests/browser/conftest.py), so "settled" means the same thing here as there. Timings depend on the
@@ -367,6 +369,28 @@ def cold_start_section(browser, paths: list[str], timeout_s: float = 900.0) -> d
             proc.kill()
 
 
+# The bare app's variants for --only-floors: query -> the element whose appearance means it is there.
+FLOORS = {"": BARE_MAIN, "?plotly=1": '[data-testid="stPlotlyChart"] .js-plotly-plot',
+          "?vega=1": '[data-testid="stVegaLiteChart"] svg .role-mark',
+          "?dataframe=1": '[data-testid="stDataFrame"] canvas', "?table=1": '[data-testid="stTable"] table'}
+
+
+def floors_section(browser, visits: int) -> dict:
+    """New visits of the bare app alone and with one element of each kind: each element's cost to a new visitor."""
+    bare = StreamlitServer(ROOT / "benchmarks" / "bare_app.py", log=OUT / "bench-floors-server.log")
+    try:
+        bare.start()
+        new_visits(browser, bare.url + "/", BARE_MAIN, 1)  # the server's first run
+        out = {}
+        for query, sel in FLOORS.items():
+            v = new_visits(browser, bare.url + "/" + query, sel, visits)
+            out[query or "bare"] = {"new_ms": _median(v), "samples_ms": [round(x["total_ms"], 1) for x in v]}
+            print(f"  bare app {query or '(alone)':14s} {_s(out[query or 'bare']['new_ms'])} s", flush=True)
+        return out
+    finally:
+        bare.stop()
+
+
 def merge_cold_starts(runs: list[dict]) -> dict:
     """Several cold starts (each a fresh server) as one: each page's median first visit, with every sample."""
     out = dict(runs[0])
@@ -434,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cold-start", dest="cold_start", action="store_false",
                     help="skip the launcher's server start, warm-up and first visit of every page")
     ap.add_argument("--only-cold-start", action="store_true", help="only that section (writes its own JSON)")
+    ap.add_argument("--only-floors", action="store_true",
+                    help="only the bare app with one element of each kind, new visits (writes its own JSON)")
     ap.add_argument("--cold-repeats", type=int, default=None,
                     help="cold starts, each a fresh server; each page's median is reported (default: 3 with "
                          "--only-cold-start, else 1)")
@@ -442,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
                          "benchmarks/cold_start_results.json)")
     args = ap.parse_args(argv)
     if args.out is None:  # the cold start alone must not overwrite the full run's file
-        args.out = ROOT / "benchmarks" / ("cold_start_results.json" if args.only_cold_start else "browser_results.json")
+        args.out = ROOT / "benchmarks" / ("floors_results.json" if args.only_floors else "cold_start_results.json"
+                                          if args.only_cold_start else "browser_results.json")
     reason = browser_unavailable()
     if reason:
         print(f"browser benchmark skipped: {reason}", file=sys.stderr)
@@ -451,6 +478,20 @@ def main(argv: list[str] | None = None) -> int:
 
     waited = _wait_for_idle(args.idle_wait)
     load_before = os.getloadavg()
+    if args.only_floors:
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            try:
+                print(f"new visits ({args.visits} each, median):")
+                floors = floors_section(browser, args.visits)
+            finally:
+                browser.close()
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"when": datetime.datetime.now().isoformat(timespec="seconds"),
+                                   "load_avg_before": load_before, "load_avg_after": os.getloadavg(),
+                                   "floors": floors}, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {args.out}")
+        return 0
     cold_start = None
     if args.cold_start or args.only_cold_start:
         # First, on a machine with no other server of ours: a cold start is the point of it.

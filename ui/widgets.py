@@ -60,10 +60,11 @@ def prefetch_plotly() -> None:
 
 
 # The pages' plain line, bar and histogram charts, the ones nobody clicks, are Vega-Lite (Altair) rather than
-# Plotly. Measured on a new visit (bare Streamlit app, Chromium without a GPU, 2 cores): one three-point
-# Plotly chart added 1.9 s to the page, a Vega-Lite chart 0.5 s, four of them 0.7 s. Plotly stays where a
-# chart is clicked, box- or lasso-selected, or 3-D (the latent maps, PCA vs AE's maps, the Swiss roll), and for
-# Denoise's arrows from noisy to clean codes (arrowheads are Plotly annotations; Vega-Lite has no arrow mark).
+# Plotly. On a new visit to the bare benchmark app (`python benchmarks/browser_bench.py --only-floors`:
+# Chromium without a GPU, 2 cores), one three-point Plotly chart added 1.58 s to the page and the same chart in
+# Vega-Lite 0.62 s. Plotly stays where a chart is clicked, box- or lasso-selected, or 3-D (the latent maps,
+# PCA vs AE's maps, the Swiss roll), and for Denoise's arrows from noisy to clean codes (arrowheads are Plotly
+# annotations; Vega-Lite has no arrow mark).
 def vega_chart(chart, height: int, key: str, where=None) -> None:
     """Draw an Altair chart the container's full width and `height` px tall (in `where`, default the page)."""
     (where or st).altair_chart(chart.properties(height=height), key=key, width="stretch")
