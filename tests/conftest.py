@@ -1,5 +1,6 @@
-"""Shared fixtures: the embedded dataset loaded once, small model configs, a temporary model store; and the
-browser tests' server usage line in the summary (from each pytest-xdist worker, or from this process)."""
+"""Shared fixtures: the embedded dataset loaded once, small model configs, a temporary model store; and, in the
+summary, the browser tests' server usage and the screenshots of failed browser tests (from each pytest-xdist
+worker, or from this process: this conftest is the one the controller loads)."""
 import os
 
 import numpy as np
@@ -33,7 +34,22 @@ def pytest_testnodedown(node, error):
         node.config._browser_usages = getattr(node.config, "_browser_usages", []) + [tuple(usage)]
 
 
+_FAILED_SHOTS: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    # a failed browser test's screenshot (tests/browser/conftest.py puts its path in the report)
+    if report.failed:
+        for name, value in report.user_properties:
+            if name == "browser_screenshot":
+                _FAILED_SHOTS.append((report.nodeid, value))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _FAILED_SHOTS:
+        terminalreporter.section("browser test screenshots")
+        for nodeid, path in _FAILED_SHOTS:
+            terminalreporter.write_line(f"{nodeid}: {path}")
     usages = getattr(config, "_browser_usages", []) + [u for u in [getattr(config, "_browser_server_usage", None)] if u]
     for cpu_s, wall_s in usages:
         # Wall time against CPU time tells a slow machine from a busy one in CI's log.

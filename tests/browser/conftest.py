@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(config, items):
 # ---------------------------------------------------------------- fixtures
 
 # Under pytest-xdist each worker runs its own server: its logs get the worker's name ("gw0-server.log").
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "") + ("-" if os.environ.get("PYTEST_XDIST_WORKER") else "")
+WORKER = f"{os.environ['PYTEST_XDIST_WORKER']}-" if os.environ.get("PYTEST_XDIST_WORKER") else ""
 
 
 @pytest.fixture(scope="session")
@@ -146,12 +146,5 @@ def pytest_runtest_makereport(item, call):
         if app.page_errors:
             extra.append("JavaScript errors in the page:\n  " + "\n  ".join(app.page_errors[:10]))
         rep.sections.append(("browser", "\n".join(extra)))
-        item.config._browser_failed_shots = getattr(item.config, "_browser_failed_shots", []) + [(item.nodeid, path)]
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    shots = getattr(config, "_browser_failed_shots", [])
-    if shots:
-        terminalreporter.section("browser test screenshots")
-        for nodeid, path in shots:
-            terminalreporter.write_line(f"{nodeid}: {path}")
+        # user_properties travel with the report to pytest-xdist's controller: tests/conftest.py lists them
+        rep.user_properties.append(("browser_screenshot", str(path)))
