@@ -69,7 +69,7 @@ MAIN = {
     "/": '[data-testid="stPageLink"]',
     "/latent_space": '[data-testid="stPlotlyChart"] .js-plotly-plot',
     "/generate": '[data-testid="stImage"] img',
-    "/pca_vs_ae": '[data-testid="stPlotlyChart"] .js-plotly-plot',
+    "/pca_vs_ae": '[data-testid="stVegaLiteChart"] canvas',
     "/denoise": '[data-testid="stImage"] img',
     "/compression": '[data-testid="stVegaLiteChart"] svg .role-mark',
     "/train": '[data-testid="stFormSubmitButton"] button',
@@ -77,15 +77,21 @@ MAIN = {
 }
 
 # Records performance.now() (ms since navigation start) at the first moment the app is idle, the main
-# element is visible and every image has loaded.
+# element is visible (a canvas: with something drawn on it) and every image has loaded.
 FIRST_RENDER_JS = """
 (sel) => {
   if (window.__firstRender) return true;
   const a = document.querySelector('[data-testid="stApp"]');
   const el = document.querySelector(sel);
   const visible = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const inked = (e) => {
+    if (e.tagName !== 'CANVAS' || !e.width || !e.height) return e.tagName !== 'CANVAS';
+    const d = e.getContext('2d').getImageData(0, 0, e.width, e.height).data;
+    for (let i = 3; i < d.length; i += 4 * 97) if (d[i] > 0) return true;
+    return false;
+  };
   const ok = a && a.getAttribute('data-test-script-state') === 'notRunning'
-    && !document.querySelector('[data-testid="stStatusWidget"]') && el && visible(el)
+    && !document.querySelector('[data-testid="stStatusWidget"]') && el && visible(el) && inked(el)
     && [...document.querySelectorAll('[data-testid="stImage"] img')].every((i) => i.complete && i.naturalWidth > 0);
   if (ok) window.__firstRender = performance.now();
   return !!ok;

@@ -87,7 +87,7 @@ CHARTS_JS = """
           glPoints: gl.reduce((n, t) => n + t.x.length, 0),
           width: gd.getBoundingClientRect().width, height: gd.getBoundingClientRect().height};
 }).concat([...root.querySelectorAll('[data-testid="stVegaLiteChart"]')].map((el) => ({
-  types: ['vega-lite'], glPoints: 0,
+  types: ['vega-lite'], glPoints: 0, canvas: el.querySelectorAll('canvas').length > 0,
   svgPoints: el.querySelectorAll('svg g.role-mark.mark-symbol > path, svg g.role-mark.mark-rect > path').length,
   width: el.getBoundingClientRect().width, height: el.getBoundingClientRect().height})))
 """
@@ -272,15 +272,20 @@ class App:
 
     def charts(self, within=None) -> list[dict]:
         """Each Plotly chart, then each Vega-Lite chart, with `points`: SVG points (Vega-Lite: its bars and point
-        marks), or for WebGL charts the coloured pixels drawn."""
+        marks), or for WebGL and canvas charts the coloured pixels drawn."""
         root = within or self.main
         out = root.evaluate(CHARTS_JS)
         plots = root.locator(".js-plotly-plot")
+        vegas = root.locator('[data-testid="stVegaLiteChart"]')
+        n_plotly = plots.count()
         for i, c in enumerate(out):
             c["points"] = c["svgPoints"]
             if c["glPoints"]:
                 c["glPixels"] = coloured_pixels(plots.nth(i).screenshot())
                 c["points"] = max(c["points"], c["glPixels"])
+            if c.get("canvas"):
+                c["canvasPixels"] = coloured_pixels(vegas.nth(i - n_plotly).screenshot())
+                c["points"] = max(c["points"], c["canvasPixels"])
         return out
 
     def assert_healthy(self) -> None:

@@ -1,7 +1,8 @@
 """PCA vs AE page: the same test points embedded in 2-D by PCA, the linear / MLP / variational
-autoencoders and (on request) Isomap, LLE, t-SNE and UMAP; linked selection across the charts; held-out
-scores per method; reconstruction error against dimension; the linear AE's subspace against PCA's;
-and the swiss roll / S-curve, where a linear projection squashes what neighbourhood methods unroll.
+autoencoders and (on request) Isomap, LLE, t-SNE and UMAP, side by side in one chart with a selection linked
+across the maps (ui.widgets.linked_maps); held-out scores per method; reconstruction error against
+dimension; the linear AE's subspace against PCA's; and the swiss roll / S-curve, where a linear projection
+squashes what neighbourhood methods unroll.
 
 All numbers come from ae_core.embeddings through the cached wrappers in ui/cache.py.
 """
@@ -16,22 +17,15 @@ from plotly.subplots import make_subplots
 
 from ae_core import embeddings, store
 from ui import cache, path
-from ui.widgets import CLASS_COLOURS, class_scatter, lazy_tabs, selected_ids, selection, vega_chart
+from ui.widgets import CLASS_COLOURS, lazy_tabs, linked_maps, linked_maps_frame, linked_pick, selection, vega_chart
 
 KIND_LABELS = {"linear": "Linear AE", "ae": "AE", "vae": "VAE", "beta-vae": "β-VAE", "umap-ae": "UMAP-loss AE"}
 KIND_ORDER = ("linear", "ae", "vae", "beta-vae", "umap-ae")
-HIGHLIGHT = "pca_highlight"  # point ids picked in any chart: kept apart from the charts' own widget state
-PER_ROW = 4
 # What each slow method is doing while the page waits (the first visit only: results are cached).
 WAIT = {"Isomap": "Isomap: neighbourhood graph and its shortest paths…", "LLE": "LLE: local linear fits…",
         "t-SNE": "t-SNE of the training prefix and the test points together (about 10 s)…",
         "UMAP": "UMAP: compiling it with numba (about 15 s, once per server) and fitting it on the training images "
                 "(about 5–25 s)…"}
-
-
-def _on_select(chart_key: str, label: str) -> None:
-    st.session_state[HIGHLIGHT] = selected_ids(st.session_state.get(chart_key))
-    st.session_state["pca_highlight_from"] = label
 
 
 def _usable_models(sel) -> tuple[list[tuple[str, tuple]], list[str], dict[str, str]]:
@@ -79,22 +73,18 @@ def _label(r: dict) -> str:
     return f"{KIND_LABELS.get(KINDS.get(m[4:-1], 'ae'), 'AE')} ({m[4:-1]})" if m.startswith("AE (") else m
 
 
-def _scatters(results: list[dict], ds) -> None:
-    highlight = st.session_state.get(HIGHLIGHT) or []
+def _maps(results: list[dict], ds):
+    """The 2-D maps side by side in one chart (ui.widgets.linked_maps); returns its rows and its selection event."""
     shown = [r for r in results if r["embedding_test"] is not None]
-    for start in range(0, len(shown), PER_ROW):
-        cols = st.columns(PER_ROW)
-        for col, r in zip(cols, shown[start : start + PER_ROW]):
-            label = _label(r)
-            key = "pca_chart_" + "".join(ch if ch.isalnum() else "_" for ch in r["method"])
-            y = ds.y_test if r.get("n_test") is None else ds.y_test[: r["n_test"]]  # t-SNE may embed a prefix
-            fit = f" · fit {r['fit_seconds']:.1f} s" if r.get("fit_seconds") is not None else ""
-            fig = class_scatter(r["embedding_test"], y, ds.class_names,
-                                f"{label}<br><sup>5-NN acc. {r['knn5']:.2f} · trust {r['trust']:.2f}{fit}</sup>",
-                                highlight, False, 340)
-            with col:
-                st.plotly_chart(fig, key=key, on_select=lambda k=key, lab=label: _on_select(k, lab),
-                                selection_mode=("points", "box", "lasso"), config={"displaylogo": False})
+    maps = linked_maps_frame([r["embedding_test"] for r in shown], [_label(r) for r in shown], ds.y_test,
+                             ds.class_names)
+    titles = [(_label(r), f"5-NN acc. {r['knn5']:.2f} · trust {r['trust']:.2f}"
+               + (f" · fit {r['fit_seconds']:.1f} s" if r.get("fit_seconds") is not None else "")) for r in shown]
+    # A pick means nothing on another dataset or set of maps, and "Clear the pick" must clear the browser's box
+    # too: each of them makes a new chart (a new key), with no selection.
+    key = f"pca_maps_{ds.name}_{len(shown)}_{st.session_state.get('pca_maps_gen', 0)}"
+    event = st.altair_chart(linked_maps(maps, titles, ds.class_names), key=key, on_select="rerun")
+    return maps, event
 
 
 def _table(results: list[dict]) -> None:
@@ -223,11 +213,6 @@ st.markdown("PCA is a linear projection: it can only flatten data onto a plane, 
             "neighbourhoods instead of directions. Below, the same held-out points of "
             f"**{ds.name}** ({len(ds.x_test):,} test images) in each 2-D map.")
 
-if st.session_state.get("pca_highlight_ds") != ds.name:
-    # Picks are test-point indices: they mean nothing in another dataset.
-    st.session_state[HIGHLIGHT] = []
-    st.session_state["pca_highlight_ds"] = ds.name
-
 found, notes, KINDS = _usable_models(sel)
 
 
@@ -245,19 +230,21 @@ def side_by_side() -> None:
     for n in notes:
         st.caption(n)
 
-    picked = st.session_state.get(HIGHLIGHT) or []
     c1, c2 = st.columns([5, 1])
     with c1:
         _legend(ds.class_names)
-        if picked:
-            st.caption(f"{len(picked)} points picked in {st.session_state.get('pca_highlight_from', 'a chart')}; "
-                       "they are outlined in every chart.")
-        else:
-            st.caption("Drag a lasso or box in any chart to pick points; the same points light up in the others.")
-    if picked and c2.button("Clear the pick", key="pca_clear"):
-        st.session_state[HIGHLIGHT] = []
-        st.rerun()
-    _scatters(results, ds)
+        note = st.empty()  # filled once the chart has said what is picked
+    maps, event = _maps(results, ds)
+    picked, where = linked_pick(event, maps)
+    if picked:
+        note.caption(f"{len(picked)} point{'s' if len(picked) != 1 else ''} picked" + (f" in {where}" if where else "")
+                     + "; they stay bright in every map. Double-click a map to clear.")
+        if c2.button("Clear the pick", key="pca_clear"):
+            st.session_state["pca_maps_gen"] = st.session_state.get("pca_maps_gen", 0) + 1
+            st.rerun()
+    else:
+        note.caption("Drag a box in any map, or click points (shift-click for more): the same points stay bright "
+                     "in every map.")
 
     st.subheader("Held-out scores per method")
     _table(results)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,9 +64,9 @@ def prefetch_plotly() -> None:
 # The pages' plain line, bar and histogram charts, the ones nobody clicks, are Vega-Lite (Altair) rather than
 # Plotly. On a new visit to the bare benchmark app (`python benchmarks/browser_bench.py --only-floors`:
 # Chromium without a GPU, 2 cores), one three-point Plotly chart added 1.58 s to the page and the same chart in
-# Vega-Lite 0.62 s. Plotly stays where a chart is clicked, box- or lasso-selected, or 3-D (the latent maps,
-# PCA vs AE's maps, the Swiss roll), and for Denoise's arrows from noisy to clean codes (arrowheads are Plotly
-# annotations; Vega-Lite has no arrow mark).
+# Vega-Lite 0.62 s. PCA vs AE's linked maps are Vega-Lite too (linked_maps below). Plotly stays where a map is
+# lasso-selected or clicked on empty space to decode it (the latent map), for 3-D (the Swiss roll), and for
+# Denoise's arrows from noisy to clean codes (arrowheads are Plotly annotations; Vega-Lite has no arrow mark).
 def vega_chart(chart, height: int, key: str, where=None) -> None:
     """Draw an Altair chart the container's full width and `height` px tall (in `where`, default the page)."""
     (where or st).altair_chart(chart.properties(height=height), key=key, width="stretch")
@@ -181,67 +183,98 @@ def off_manifold_note(model_name: str, dataset_name: str, x: np.ndarray, names: 
 CLASS_COLOURS = figures.CLASS_COLOURS
 
 
-def selected_ids(state) -> list[int]:
-    """The point ids (`customdata`) picked in a plotly chart's selection state (box, lasso or click)."""
-    points = ((state or {}).get("selection") or {}).get("points") or []
-    out = set()
-    for p in points:
-        c = p.get("customdata")
-        if isinstance(c, (list, tuple)):
-            c = c[0] if c else None
-        if c is not None:
-            try:
-                out.add(int(c))
-            except (TypeError, ValueError):
-                continue
-    return sorted(out)
+# PCA vs AE's maps are one Vega-Lite chart of side-by-side views, drawn on a canvas, with the linked pick done in
+# the browser. Five Plotly maps of 1,000 points made the page's new visit 5.0 s (median of 5, run alone), one
+# such chart 3.1 s: Plotly's bundle, one plot per map and an SVG node per point were most of it. The rows are wide
+# (one per test point, x_i / y_i for map i), so a box dragged in one view tests the same rows in every view, as in
+# Vega-Lite's scatter-plot-matrix brushing.
+MAPS_RENDERER = "canvas"
+MAP_SIDE = 200  # px per view: four views and their gaps fit the wide layout's main column at 1400 px
 
 
+@dataclass(frozen=True)
+class LinkedMaps:
+    """The wide rows behind linked_maps' chart: `frame` (id, class, x_i, y_i per map, each map framed on
+    [0, 1] by robust_range) and each map's label in view order."""
+
+    frame: "pd.DataFrame"
+    labels: tuple[str, ...]
+
+
+def linked_maps_frame(maps: list[np.ndarray], labels: list[str], y: np.ndarray, class_names) -> LinkedMaps:
+    """One row per point of the longest map; a shorter map (t-SNE may embed a prefix) leaves NaN, not drawn."""
+    import pandas as pd
+
+    n = max(len(z) for z in maps)
+    y = np.asarray(y)[:n]
+    cols = {"id": np.arange(n), "class": [class_names[int(c)] if 0 <= c < len(class_names) else str(c) for c in y]}
+    for i, z in enumerate(maps):
+        z = np.asarray(z, np.float64)
+        rx, ry = robust_range(z)
+        for axis, r, j in (("x", rx, 0), ("y", ry, 1)):
+            col = np.full(n, np.nan)
+            col[: len(z)] = (z[:, j] - r[0]) / (r[1] - r[0])
+            cols[f"{axis}_{i}"] = col
+    return LinkedMaps(pd.DataFrame(cols), tuple(labels))
+
+
+def linked_maps(maps: LinkedMaps, titles: list[tuple[str, str]], class_names, per_row: int = 4):
+    """The chart: one view per map (title, subtitle), coloured by class; a box dragged in any view (Vega-Lite
+    interval "box") or points clicked (point "pick", shift-click for more) stay bright in every view, the rest fade.
+    Double-click clears."""
+    import altair as alt
+
+    box = alt.selection_interval(name="box", resolve="global", clear="dblclick")
+    pick = alt.selection_point(name="pick", fields=["id"], clear="dblclick")
+    colour = alt.Color("class:N", legend=None, scale=alt.Scale(
+        domain=list(class_names), range=[CLASS_COLOURS[i % len(CLASS_COLOURS)] for i in range(len(class_names))]))
+    base = alt.Chart(maps.frame).mark_circle(size=18, clip=True)
+    views = []
+    for i, (title, subtitle) in enumerate(titles):
+        views.append(base.encode(
+            x=alt.X(f"x_{i}:Q", axis=None, scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(f"y_{i}:Q", axis=None, scale=alt.Scale(domain=[0, 1])),
+            color=colour,
+            opacity=alt.when(box & pick).then(alt.value(0.8)).otherwise(alt.value(0.08)),
+            # clicked points grow and get an outline, so a few can be found among a thousand
+            size=alt.when(pick, empty=False).then(alt.value(90)).otherwise(alt.value(18)),
+            stroke=alt.when(pick, empty=False).then(alt.value("black")).otherwise(alt.value(None)),
+            tooltip=[alt.Tooltip("class:N"), alt.Tooltip("id:Q", title="test point")],
+        ).add_params(box, pick).properties(
+            width=MAP_SIDE, height=MAP_SIDE,
+            title=alt.TitleParams(title, subtitle=subtitle, fontSize=13, subtitleFontSize=11, anchor="start")))
+    with warnings.catch_warnings():  # Altair says it merged the views' identical params: the sharing meant here
+        warnings.filterwarnings("ignore", "Automatically deduplicated selection parameter", UserWarning)
+        chart = alt.concat(*views, columns=per_row)
+        chart.to_dict()  # lifts the params now, inside this block, not later inside Streamlit
+    return chart.configure_view(stroke="#ddd").properties(usermeta={"embedOptions": {"renderer": MAPS_RENDERER}})
+
+
+def linked_pick(event, maps: LinkedMaps) -> tuple[list[int], str | None]:
+    """The test-point ids a linked_maps selection event holds, and the label of the map it was made in
+    (None for clicked points, which are the same points in every map). A box holds the points inside it."""
+    sel = ((event or {}).get("selection") or {}) if isinstance(event, dict) or hasattr(event, "get") else {}
+    box = dict(sel.get("box") or {})
+    xs = [k for k in box if k.startswith("x_") and k[2:].isdigit()]
+    if xs and f"y_{xs[0][2:]}" in box:
+        i = xs[0][2:]
+        x, y = maps.frame[f"x_{i}"].to_numpy(), maps.frame[f"y_{i}"].to_numpy()
+        (x0, x1), (y0, y1) = sorted(box[f"x_{i}"]), sorted(box[f"y_{i}"])
+        inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+        label = maps.labels[int(i)] if int(i) < len(maps.labels) else None
+        return maps.frame["id"].to_numpy()[inside].astype(int).tolist(), label
+    ids = set()
+    for p in sel.get("pick") or []:
+        try:
+            ids.add(int(dict(p)["id"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return sorted(i for i in ids if 0 <= i < len(maps.frame)), None
+
+
+# The latent map draws up to this many points as SVG, beyond that with WebGL: a GPU-less browser draws WebGL in
+# software, and its first WebGL chart costs more than a thousand SVG points.
 SVG_MAX_POINTS = 2500
-
-
-def class_scatter(z: np.ndarray, labels: np.ndarray, class_names, title: str = "",
-                  highlight=None, show_legend: bool = True, height: int = 380):
-    """2-D points coloured by class (one trace per class, customdata = point index).
-
-    Up to SVG_MAX_POINTS points are drawn as SVG, beyond that with WebGL: a browser keeps only about
-    16 WebGL contexts alive and drops the oldest chart's drawing beyond that, which a page of nine
-    maps (PCA vs AE with every method) reached on mnist-5k, blanking its first chart.
-
-    With `highlight` (point indices), every other point fades and the highlighted ones are drawn
-    on top with a dark outline, so the same points can be found in every chart.
-    """
-    import plotly.graph_objects as go
-
-    z = np.asarray(z)
-    labels = np.asarray(labels)
-    idx = np.arange(len(z))
-    hl = np.zeros(len(z), bool)
-    if highlight is not None and len(highlight):
-        hl[np.asarray([i for i in highlight if 0 <= i < len(z)], dtype=int)] = True
-    fading = hl.any()
-    trace = go.Scattergl if len(z) > SVG_MAX_POINTS else go.Scatter
-    fig = go.Figure()
-    for c in np.unique(labels):
-        m = labels == c
-        name = class_names[c] if 0 <= c < len(class_names) else str(c)
-        colour = CLASS_COLOURS[int(c) % len(CLASS_COLOURS)]
-        fig.add_trace(trace(
-            x=z[m, 0], y=z[m, 1], mode="markers", name=name, legendgroup=name, customdata=idx[m],
-            marker=dict(size=5, color=colour, opacity=0.12 if fading else 0.75),
-            hovertemplate=f"class {name}<br>point %{{customdata}}<extra></extra>", showlegend=show_legend))
-    if fading:
-        fig.add_trace(trace(
-            x=z[hl, 0], y=z[hl, 1], mode="markers", name=f"picked ({int(hl.sum())})", customdata=idx[hl],
-            marker=dict(size=7, color=[CLASS_COLOURS[int(c) % len(CLASS_COLOURS)] for c in labels[hl]],
-                        line=dict(width=1, color="rgba(0,0,0,0.85)")),
-            hovertemplate="point %{customdata}<extra>picked</extra>", showlegend=show_legend))
-    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height, margin=dict(l=10, r=10, t=55, b=10),
-                      dragmode="lasso", legend=dict(itemsizing="constant", font=dict(size=10)))
-    rx, ry = robust_range(z)
-    fig.update_xaxes(showticklabels=False, range=rx)
-    fig.update_yaxes(showticklabels=False, range=ry)
-    return fig
 
 
 def robust_range(z: np.ndarray, q: float = 0.5, pad: float = 0.06) -> tuple[list[float], list[float]]:
