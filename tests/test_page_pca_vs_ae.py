@@ -78,6 +78,15 @@ def test_page_renders_maps_table_and_curve():
     assert any("principal angle" in m.label for m in at.metric)
 
 
+@pytest.mark.slow
+def test_full_mnist_maps_hold_all_10000_test_points():
+    at = _page("mnist")  # more rows than Altair's own 5,000-row limit: Streamlit sends them as Arrow
+    assert not at.exception, [e.value for e in at.exception]
+    spec = _maps(at)
+    assert len(spec["rows"]) == 10_000
+    assert [t for t, _ in _titles(spec)][:1] == ["PCA"] and len(spec["concat"]) >= 3  # PCA, mnist-ae-2d, mnist-vae-2d
+
+
 def _two_maps():
     z0 = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
     z1 = z0[::-1].copy()  # the second map puts the points in reverse order

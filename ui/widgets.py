@@ -185,7 +185,7 @@ CLASS_COLOURS = figures.CLASS_COLOURS
 
 # PCA vs AE's maps are one Vega-Lite chart of side-by-side views, drawn on a canvas, with the linked pick done in
 # the browser. Five Plotly maps of 1,000 points made the page's new visit 5.0 s (median of 5, run alone), one
-# such chart 3.1 s: Plotly's bundle, one plot per map and an SVG node per point were most of it. The rows are wide
+# such chart 3.2-3.4 s: Plotly's bundle, one plot per map and an SVG node per point were most of it. The rows are wide
 # (one per test point, x_i / y_i for map i), so a box dragged in one view tests the same rows in every view, as in
 # Vega-Lite's scatter-plot-matrix brushing.
 MAPS_RENDERER = "canvas"
@@ -243,10 +243,11 @@ def linked_maps(maps: LinkedMaps, titles: list[tuple[str, str]], class_names, pe
         ).add_params(box, pick).properties(
             width=MAP_SIDE, height=MAP_SIDE,
             title=alt.TitleParams(title, subtitle=subtitle, fontSize=13, subtitleFontSize=11, anchor="start")))
-    with warnings.catch_warnings():  # Altair says it merged the views' identical params: the sharing meant here
+    with warnings.catch_warnings():
+        # Altair's concat lifts the views' params to the top and says it merged the identical "box" and "pick":
+        # that sharing is the linking meant here.
         warnings.filterwarnings("ignore", "Automatically deduplicated selection parameter", UserWarning)
         chart = alt.concat(*views, columns=per_row)
-        chart.to_dict()  # lifts the params now, inside this block, not later inside Streamlit
     return chart.configure_view(stroke="#ddd").properties(usermeta={"embedOptions": {"renderer": MAPS_RENDERER}})
 
 
