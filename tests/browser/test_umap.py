@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 SLOW_MS = 300_000
 
 
-def test_pca_vs_ae_adds_umap_with_its_scores_and_fit_time(app):
+def test_pca_vs_ae_adds_the_nonlinear_maps_with_their_points(app):
     app.open("/pca_vs_ae?dataset=mnist-5k")
     app.assert_healthy()
     chart = app.main.locator('[data-testid="stVegaLiteChart"]').first
