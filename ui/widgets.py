@@ -254,7 +254,10 @@ def linked_maps(maps: LinkedMaps, titles: list[tuple[str, str]], class_names, pe
 def linked_pick(event, maps: LinkedMaps) -> tuple[list[int], str | None]:
     """The test-point ids a linked_maps selection event holds, and the label of the map it was made in
     (None for clicked points, which are the same points in every map). A box holds the points inside it."""
-    sel = ((event or {}).get("selection") or {}) if isinstance(event, dict) or hasattr(event, "get") else {}
+    try:
+        sel = dict(event["selection"] or {})
+    except (KeyError, TypeError, ValueError):  # no event yet, or not a selection event
+        sel = {}
     box = dict(sel.get("box") or {})
     xs = [k for k in box if k.startswith("x_") and k[2:].isdigit()]
     if xs and f"y_{xs[0][2:]}" in box:
