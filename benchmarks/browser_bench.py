@@ -67,7 +67,7 @@ BARE_MAIN = '[data-testid="stImage"] img'
 # The element whose appearance means "the page is there", per page.
 MAIN = {
     "/": '[data-testid="stPageLink"]',
-    "/latent_space": '[data-testid="stPlotlyChart"] .js-plotly-plot',
+    "/latent_space": '[data-testid="stVegaLiteChart"] canvas',
     "/generate": '[data-testid="stImage"] img',
     "/pca_vs_ae": '[data-testid="stVegaLiteChart"] canvas',
     "/denoise": '[data-testid="stImage"] img',
@@ -238,8 +238,8 @@ def slider_moves(browser, url: str, caption: str, moves: int, warmup: int = 2) -
         return out
 
 
-# The screen position of the test-image point farthest from any other (the browser tests' own finder).
-from tests.browser.test_latent_space import ISOLATED_POINT_JS  # noqa: E402
+# The map's isolated test-image points (the browser tests' own finder: pixels, then each point's tooltip).
+from tests.browser.conftest import MAP_CANVAS, MAP_JS, map_test_point  # noqa: E402
 
 # Armed before a click on the map: time the click and the moment the picked image's reconstruction
 # (caption "reconstruction") has a new URL and has loaded.
@@ -249,7 +249,8 @@ CLICK_WATCH_JS = """
     ((el.querySelector('[data-testid="stImageCaption"]') || {}).innerText || '') === 'reconstruction');
   const old = rec().querySelector('img').getAttribute('src');
   window.__click = {t0: null, tLoad: null};
-  document.addEventListener('mousedown', () => { window.__click.t0 = performance.now(); }, {capture: true, once: true});
+  // pointerdown: Vega takes the pointer events, and a mousedown may never follow
+  document.addEventListener('pointerdown', () => { window.__click.t0 = performance.now(); }, {capture: true, once: true});
   const obs = new MutationObserver(() => {
     const img = rec() && rec().querySelector('img');
     if (!img || img.getAttribute('src') === old || window.__click.tLoad !== null) return;
@@ -269,10 +270,12 @@ def latent_clicks(browser, url: str, n: int) -> list[float]:
         page.goto(url, wait_until="commit")
         page.wait_for_function(FIRST_RENDER_JS, arg=MAIN["/latent_space"], polling="raf", timeout=300_000)
         _settle(page)
+        clicked: set[int] = set()
         for _ in range(n):
-            chart = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first
-            chart.scroll_into_view_if_needed()
-            target = chart.evaluate(ISOLATED_POINT_JS)["best"]
+            canvas = page.locator(MAP_CANVAS).first
+            canvas.scroll_into_view_if_needed()
+            target = map_test_point(page, canvas.evaluate(MAP_JS), exclude=clicked)  # a new image each click
+            clicked.add(target["index"])
             page.evaluate(CLICK_WATCH_JS)
             page.mouse.click(target["x"], target["y"])
             page.wait_for_function("window.__click.tLoad !== null", polling="raf", timeout=120_000)

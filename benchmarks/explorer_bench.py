@@ -2,9 +2,9 @@
 box selection take, from the action to the page settled with its visible effect.
 
 `explorer_section(browser, app_url, n)` opens `/latent_space?dataset=mnist`, ticks "Add the training split"
-(10,000 test + 60,000 training codes, one WebGL trace), then n times each: colour by reconstruction error
-and back to class (until the colour bar appears / disappears), and a box drawn over the middle of the map
-(until the "Selection: N images" heading shows). benchmarks/browser_bench.py can call it beside its other
+(10,000 test + 60,000 training codes on the map's canvas), then n times each: colour by reconstruction error
+and back to class (until the link says so and the canvas has been drawn again), and a box dragged where the
+points are (until the "Selection: N images" heading shows). benchmarks/browser_bench.py can call it beside its other
 sections; `python -m benchmarks.explorer_bench --tiny` runs it on mnist-5k's 5,000 points as a smoke test.
 The harness (server, waits) is benchmarks/harness.py, shared with the browser tests.
 """
@@ -21,32 +21,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from benchmarks.harness import OUT, VIEWPORT, App, StreamlitServer, browser_unavailable, launch_chromium  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    MAP_CANVAS, MAP_JS, OUT, VIEWPORT, App, StreamlitServer, browser_unavailable, launch_chromium)
 
-CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
-HAS_BAR = "() => !!document.querySelector('.js-plotly-plot .colorbar')"
-NO_BAR = "() => !document.querySelector('.js-plotly-plot .colorbar')"
+# A cheap signature of the map's canvas (sampled pixels), to see that it was drawn again.
+CANVAS_SIG_JS = f"""() => {{ const c = document.querySelector('{MAP_CANVAS}'); if (!c) return null;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0;
+  for (let i = 0; i < d.length; i += 4 * 97) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) % 1000000007;
+  return h; }}"""
+# The colouring is in the link, and the canvas differs from before the change.
+REDRAWN_JS = f"""(want) => location.search.includes('colour=error') === want
+  && ({CANVAS_SIG_JS})() !== window.__sig"""
 
 
-def _colour(app: App, label: str, until: str) -> float:
+def _colour(app: App, label: str, to_error: bool) -> float:
     box = app.main.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by")
     box.click()
+    app.page.evaluate(f"window.__sig = ({CANVAS_SIG_JS})()")
     t = time.perf_counter()
-    app.act(lambda: app.page.get_by_role("option", name=re.compile(label)).first.click(), until=until,
-            timeout=300_000)
+    app.act(lambda: app.page.get_by_role("option", name=re.compile(label)).first.click(), until=REDRAWN_JS,
+            arg=to_error, timeout=300_000)
     return (time.perf_counter() - t) * 1000
 
 
 def _box(app: App, k: int) -> float:
-    chart = app.main.locator(CHART).first
-    chart.scroll_into_view_if_needed()
-    chart.hover()
-    chart.locator('[data-title="Box Select"]').click()  # not an <a> in Streamlit's plotly.js
-    a = chart.evaluate("(gd) => { const fl = gd._fullLayout, b = gd.getBoundingClientRect();"
-                       " return {l: b.left + fl._size.l, t: b.top + fl._size.t, w: fl._size.w, h: fl._size.h}; }")
-    s = 0.08 + 0.02 * (k % 3)  # a slightly different box each time, so each is a new selection
-    x0, y0 = a["l"] + a["w"] * (0.5 - s), a["t"] + a["h"] * (0.5 - s)
-    x1, y1 = a["l"] + a["w"] * (0.5 + s), a["t"] + a["h"] * (0.5 + s)
+    canvas = app.main.locator(MAP_CANVAS).first
+    canvas.scroll_into_view_if_needed()
+    found = canvas.evaluate(MAP_JS)
+    xs = sorted(d["x"] for d in found["dots"]) or [canvas.bounding_box()["x"] + 200]
+    ys = sorted(d["y"] for d in found["dots"]) or [canvas.bounding_box()["y"] + 250]
+    cx, cy = xs[len(xs) // 2], ys[len(ys) // 2]  # where the points are
+    r = 30 + 10 * (k % 3)  # a slightly different box each time, so each is a new selection
+    x0, y0, x1, y1 = cx - r, cy - r, cx + r, cy + r
     app.page.evaluate("window.__boxN = (document.querySelector('h3[id^=selection]') || {}).innerText || ''")
 
     def drag():
@@ -71,19 +77,19 @@ def explorer_section(browser, app_url: str, n: int = 3, dataset: str = "mnist") 
         app = App(page, app_url)
         app.open("/", timeout=300_000)
         app.open(f"/latent_space?dataset={dataset}", timeout=300_000)
+        app.page.evaluate(f"window.__sig = ({CANVAS_SIG_JS})()")
         app.act(lambda: app.main.get_by_text("Add the training split").click(),
-                until=f"() => {{ const gd = document.querySelector('{CHART}');"
-                      " return !!gd && (gd._fullData || []).some((t) => t.x && t.x.length > 5000); }",
-                timeout=300_000)
-        points = page.evaluate(f"() => (document.querySelector('{CHART}')._fullData || [])"
-                               ".reduce((s, t) => s + ((t.type === 'scattergl' && t.name !== 'decode here' && t.x) "
-                               "? t.x.length : 0), 0)")
-        _colour(app, "reconstruction error", HAS_BAR)  # the first one computes every image's error (cached)
-        _colour(app, "^class$", NO_BAR)
+                until=f"() => ({CANVAS_SIG_JS})() !== window.__sig", timeout=300_000)
+        from ae_core import data
+
+        ds = data.load_dataset(dataset)
+        points = len(ds.x_test) + len(ds.x_train)  # the map draws both splits
+        _colour(app, "reconstruction error", True)  # the first one computes every image's error (cached)
+        _colour(app, "^class$", False)
         colour_ms, box_ms = [], []
         for k in range(n):
-            colour_ms.append(_colour(app, "reconstruction error", HAS_BAR))
-            colour_ms.append(_colour(app, "^class$", NO_BAR))
+            colour_ms.append(_colour(app, "reconstruction error", True))
+            colour_ms.append(_colour(app, "^class$", False))
             box_ms.append(_box(app, k))
         app.assert_healthy()
         return {"dataset": dataset, "points": int(points),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -91,6 +92,111 @@ CHARTS_JS = """
   svgPoints: el.querySelectorAll('svg g.role-mark.mark-symbol > path, svg g.role-mark.mark-rect > path').length,
   width: el.getBoundingClientRect().width, height: el.getBoundingClientRect().height})))
 """
+
+
+# The Latent space map (ui.explorer.map_chart) is a Vega-Lite chart on one canvas, so its points are read from its
+# pixels: each clearly coloured pixel on a 2-px lattice is ink. `dots`: centres of ink blobs, each with `near`, the
+# distance to the nearest other ink 6-40 px away (40: none), most isolated first; `empties`: lattice points of the
+# plot far from any ink (`near`: that distance), emptiest first. Both in page pixels. The canvas also holds the
+# legend, title and axes, so what a dot or an empty spot is comes from Vega's tooltip there (map_tooltip): a
+# point's "… · test #N", the clickable grid's "decode here (x, y)", nothing outside the plot.
+MAP_CANVAS = '[data-testid="stVegaLiteChart"] canvas'
+MAP_JS = """
+(canvas) => {
+  const r = canvas.getBoundingClientRect(), W = canvas.width, H = canvas.height, s = W / r.width;
+  const d = canvas.getContext('2d').getImageData(0, 0, W, H).data;
+  const ink = [], cell = 20, bins = new Map();
+  for (let y = 0; y < H; y += 2) for (let x = 0; x < W; x += 2) {
+    const i = (y * W + x) * 4, mx = Math.max(d[i], d[i + 1], d[i + 2]), mn = Math.min(d[i], d[i + 1], d[i + 2]);
+    if (d[i + 3] > 150 && mx - mn > 60) {
+      const p = [x / s, y / s]; ink.push(p);
+      const k = Math.floor(p[0] / cell) + ',' + Math.floor(p[1] / cell);
+      if (!bins.has(k)) bins.set(k, []); bins.get(k).push(p);
+    }
+  }
+  const around = (x, y, reach, f) => {
+    const cx = Math.floor(x / cell), cy = Math.floor(y / cell);
+    for (let i = cx - reach; i <= cx + reach; i++) for (let j = cy - reach; j <= cy + reach; j++)
+      for (const q of bins.get(i + ',' + j) || []) f(q);
+  };
+  const dots = [], used = new Set();
+  for (const p of ink) {
+    let sx = 0, sy = 0, n = 0;
+    around(p[0], p[1], 1, (q) => { if (Math.hypot(q[0] - p[0], q[1] - p[1]) < 5) { sx += q[0]; sy += q[1]; n++; } });
+    const c = [sx / n, sy / n], key = Math.round(c[0] / 6) + ',' + Math.round(c[1] / 6);
+    if (n < 3 || used.has(key)) continue;
+    used.add(key);
+    let near = 40;
+    around(c[0], c[1], 2, (q) => { const e = Math.hypot(q[0] - c[0], q[1] - c[1]); if (e >= 6 && e < near) near = e; });
+    dots.push({x: r.left + c[0], y: r.top + c[1], near});
+  }
+  dots.sort((a, b) => b.near - a.near);
+  // Empty spots are looked for where most of the ink is (the 2nd to 98th percentile box of its pixels): the
+  // plot, not the margins, the title or the legend's column.
+  const pct = (v, q) => { const a = [...v].sort((p, q) => p - q); return a[Math.floor(q * (a.length - 1))]; };
+  const xs = ink.map((p) => p[0]), ys = ink.map((p) => p[1]);
+  const x0 = pct(xs, 0.02), x1 = pct(xs, 0.98), y0 = pct(ys, 0.02), y1 = pct(ys, 0.98);
+  const empties = [];
+  for (let y = y0; y < y1; y += 6) for (let x = x0; x < x1; x += 6) {
+    let near = 60;
+    around(x, y, 3, (q) => { const e = Math.hypot(q[0] - x, q[1] - y); if (e < near) near = e; });
+    empties.push({x: r.left + x, y: r.top + y, near});
+  }
+  empties.sort((a, b) => b.near - a.near);
+  return {ink: ink.length, dots: dots.slice(0, 200), empties: empties.slice(0, 400)};
+}
+"""
+TOOLTIP = "#vg-tooltip-element"
+TEST_POINT = re.compile(r"· test #(\d+)$")
+
+
+def map_tooltip(page, x: float, y: float, timeout_ms: int = 1500) -> str:
+    """Hover (x, y) and return the text of Vega's tooltip there ('' when none shows)."""
+    page.mouse.move(x, y)
+    try:
+        page.wait_for_function(f"() => {{ const e = document.querySelector('{TOOLTIP}');"
+                               " return e && e.classList.contains('visible') && e.innerText.trim(); }",
+                               timeout=timeout_ms)
+    except Exception:  # no tooltip at this spot
+        return ""
+    return page.locator(TOOLTIP).inner_text().strip()
+
+
+def map_test_point(page, found: dict, min_near: float = 12, tries: int = 20, exclude=()) -> dict | None:
+    """The most isolated dot of MAP_JS's `found` whose tooltip names a test image (not one of `exclude`):
+    {x, y, near, index}."""
+    for dot in found["dots"][:tries + len(exclude)]:
+        if dot["near"] < min_near:
+            break
+        m = TEST_POINT.search(map_tooltip(page, dot["x"], dot["y"]))
+        if m and int(m.group(1)) not in exclude:
+            return {**dot, "index": int(m.group(1))}
+    return None
+
+
+def map_grid_cells(page, found: dict, n: int = 1, tries: int = 25) -> list[dict]:
+    """Up to n of the plot's emptiest spots, each in its own empty patch, whose tooltip offers to decode the grid
+    cell there: {x, y, near, dataX, dataY} (the cell's position, to its tooltip's two decimals)."""
+    seen: list[tuple[float, float]] = []
+    out = []
+    for spot in found["empties"]:
+        if len(seen) >= tries or len(out) >= n:
+            break
+        if any(abs(spot["x"] - x) < 30 and abs(spot["y"] - y) < 30 for x, y in seen):
+            continue  # the next candidate of the same empty patch
+        seen.append((spot["x"], spot["y"]))
+        m = re.search(r"decode here \((\S+), (\S+)\)", map_tooltip(page, spot["x"], spot["y"], 800))
+        if m:
+            out.append({**spot, **{k: float(v.replace("\u2212", "-")) for k, v in zip(("dataX", "dataY"), m.groups())}})
+    return out
+
+
+def map_empty_spot(page, found: dict, tries: int = 25) -> dict | None:
+    """The emptiest spot of the plot (map_grid_cells' first), or None."""
+    cells = map_grid_cells(page, found, 1, tries)
+    return cells[0] if cells else None
+
+
 
 
 def browser_unavailable() -> str | None:

@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python benchmarks/load.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import CHROMIUM, LAUNCH_ARGS, StreamlitServer  # noqa: E402  (the one server/browser harness)
+from benchmarks.harness import (  # noqa: E402  (the one server/browser harness)
+    CHROMIUM, LAUNCH_ARGS, MAP_CANVAS, MAP_JS, TEST_POINT, TOOLTIP, StreamlitServer)
 
 DECODED = "the decoder's image of this code"  # the caption of the Generate page's decoded image
 SLIDERS = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"], ' \
@@ -57,26 +58,10 @@ CHANGED_JS = f"""([cap, old]) => {{ const src = ({DECODED_SRC_JS})(cap); return 
 
 MAX_SESSIONS = 20
 EXCEPTION = '[data-testid="stException"]'
-MAP = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+MAP = MAP_CANVAS
 PICKED = re.compile(r"Picked: test image #(\d+)\b")
-# The map's test-image points (customdata [0, index]) that sit inside the plot, in page pixels.
-MAP_POINTS_JS = """
-(gd) => {
-  const fl = gd._fullLayout, box = gd.getBoundingClientRect();
-  const out = [];
-  for (const t of gd._fullData) {
-    if (!t.x || !t.customdata || t.visible === false) continue;
-    for (let i = 0; i < t.x.length; i++) {
-      const cd = Array.from(t.customdata[i] || []);
-      if (cd[0] !== 0) continue;
-      const x = box.left + fl._size.l + fl.xaxis.l2p(t.x[i]), y = box.top + fl._size.t + fl.yaxis.l2p(t.y[i]);
-      if (x > box.left + fl._size.l + 10 && x < box.left + fl._size.l + fl._size.w - 10
-          && y > box.top + fl._size.t + 10 && y < box.top + fl._size.t + fl._size.h - 10) out.push({x, y, index: cd[1]});
-    }
-  }
-  return out;
-}
-"""
+TOOLTIP_TEXT_JS = f"""() => {{ const e = document.querySelector('{TOOLTIP}');
+  return e && e.classList.contains('visible') ? e.innerText.trim() : ''; }}"""
 
 
 async def open_page(browser, base: str, path: str, ready: str, timeout_ms: int, holder: dict | None = None):
@@ -120,21 +105,28 @@ PICKED_CHANGED_JS = """(cur) => {
 
 
 async def click_action(page, state: dict, timeout_ms: int) -> float:
-    """A click on a test image's point at least 30 px from the picked one -> another image is picked."""
-    chart = page.locator(MAP).first
-    await chart.scroll_into_view_if_needed()
-    points = await chart.evaluate(MAP_POINTS_JS)
+    """A click on a test image's point (a random isolated one, named by its tooltip) -> another image is picked."""
+    canvas = page.locator(MAP).first
+    await canvas.scroll_into_view_if_needed()
+    found = await canvas.evaluate(MAP_JS)
     text = await page.locator('[data-testid="stMain"]').inner_text()
     m = PICKED.search(text)
     current = int(m.group(1)) if m else -1
-    here = next((p for p in points if p["index"] == current), None)
-    choices = [p for p in points if p["index"] != current
-               and (here is None or (p["x"] - here["x"]) ** 2 + (p["y"] - here["y"]) ** 2 > 30 ** 2)]
-    if not choices:
+    dots = [d for d in found["dots"] if d["near"] >= 8]
+    state["rng"].shuffle(dots)
+    for dot in dots[:15]:  # the first whose tooltip names another test image (not the legend, not a marker)
+        await page.mouse.move(dot["x"], dot["y"])
+        try:
+            await page.wait_for_function(f"() => ({TOOLTIP_TEXT_JS})() !== ''", timeout=1500, polling="raf")
+        except Exception:
+            continue
+        hit = TEST_POINT.search(await page.evaluate(TOOLTIP_TEXT_JS))
+        if hit and int(hit.group(1)) != current:
+            break
+    else:
         raise RuntimeError("no test-image point to click on the map")
-    target = state["rng"].choice(choices)
     t0 = time.perf_counter()
-    await page.mouse.click(target["x"], target["y"])
+    await page.mouse.click(dot["x"], dot["y"])
     await page.wait_for_function(PICKED_CHANGED_JS, arg=current, timeout=timeout_ms, polling="raf")
     return time.perf_counter() - t0
 

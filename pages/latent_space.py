@@ -4,32 +4,27 @@ Shows two ideas of DESIGN.md. "An autoencoder learns a manifold": a scatter of t
 split; click a point to see its image and reconstruction, click anywhere (or type a position)
 to see what the decoder makes there. "Pixel neighbours are not semantic neighbours": nearest
 neighbours and interpolation of a picked image, in pixel space vs in latent space, with the
-label agreement measured over the whole test split. Box or lasso a region to see its images, their
+label agreement measured over the whole test split. Drag a box around a region to see its images, their
 reconstructions, counts per class, mean image and decoded mean code (ui.explorer); colour the map by class,
 reconstruction error, off-manifold score, a coordinate or a known factor. The picked point, the map and the
 colouring live in the URL (ui.share). Maths in ae_core.latent / ae_core.explore; caches in ui.cache.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from ae_core import evaluate, explore, export, latent
 from ui import cache, downloads, explorer, path, share
 from ui.upload import upload_panel
-from ui.widgets import CLASS_COLOURS, SVG_MAX_POINTS, plotly_points, require, robust_range, show_grid, show_image
+from ui.widgets import require, robust_range, show_grid, show_image
 
 K = 8  # neighbours shown per row
 STEPS = 9  # interpolation frames
-# Invisible clickable points per axis, so that a click on "empty" space still selects something: on the
-# 560-px map they sit about 20 px apart, so every click is within plotly's 20-px hover distance of one. (60 per
-# axis cost the first render about 0.5 s more as SVG, for a finer snap than a click needs; the spot's own
-# number inputs take any position.)
-GRID = 32
-KIND_TEST, KIND_TRAIN, KIND_GRID, KIND_MARK = explorer.KIND_TEST, explorer.KIND_TRAIN, 2, 3
+KIND_TEST, KIND_TRAIN, KIND_MARK = explorer.KIND_TEST, explorer.KIND_TRAIN, explorer.KIND_MARK
 # The maps of a code above 2-D: radio label -> Projector method (also the `map` link parameter's value).
 MAPS = {"PCA": "pca", "Two coordinates": "coords", "t-SNE": "tsne", "UMAP": "umap"}
 
@@ -128,25 +123,22 @@ for k_, v in zip(spot_keys, pos_pick):
     st.session_state.setdefault(k_, float(v))
 
 
-def _on_select(keys=spot_keys):
-    event = st.session_state.get("ls_map")
-    region = explorer.region_points(event)
-    if region is not None:  # a box or a lasso: the selection panel shows it; the picked image stays
-        st.session_state["ls_region"] = region
-        return
-    pts = plotly_points(event)
-    if not pts:
-        return
-    p = pts[0]
-    cd = list(p.get("customdata") or []) + [KIND_MARK, -1]
-    kind, idx = int(cd[0]), int(cd[1])
-    if kind in (KIND_TEST, KIND_TRAIN):
-        new = ("test" if kind == KIND_TEST else "train", idx)
-        if new != st.session_state.get("ls_pick"):
-            st.session_state["ls_prev"] = st.session_state.get("ls_pick")
-        st.session_state["ls_pick"] = new
-    if "x" in p and "y" in p:
-        st.session_state[keys[0]], st.session_state[keys[1]] = float(p["x"]), float(p["y"])
+def _on_select(frame, keys=spot_keys):
+    """A box dragged on the map: the selection panel shows its points (the picked image stays). A click on a
+    point picks its image; a click on a point or an empty spot (the nearest grid cell) decodes there."""
+    what, value, st.session_state["ls_map_seen"] = explorer.map_change(st.session_state.get("ls_map"),
+                                                                       st.session_state.get("ls_map_seen"))
+    if what == "box":
+        st.session_state["ls_region"] = explorer.region_points(frame, value)
+    elif what == "click":
+        kind, idx, x, y = value
+        if kind in (KIND_TEST, KIND_TRAIN):
+            new = ("test" if kind == KIND_TEST else "train", idx)
+            if new != st.session_state.get("ls_pick"):
+                st.session_state["ls_prev"] = st.session_state.get("ls_pick")
+            st.session_state["ls_pick"] = new
+        if kind != KIND_MARK:  # a click on a marker (the ring, the cross, the star) changes nothing
+            st.session_state[keys[0]], st.session_state[keys[1]] = x, y
 
 
 # Containers fix the layout order while the upload (drawn last) is processed before the map.
@@ -182,71 +174,33 @@ with c_upload:
 # ------------------------------------------------------------------ the map
 spot = np.array([st.session_state[spot_keys[0]], st.session_state[spot_keys[1]]], np.float32)
 with c_map:
-    fig = go.Figure()
-    ax_x, ax_y = proj.axis_labels()
-    # The view (and the clickable grid) spans all but the most outlying 0.5 % of codes at each end: a plain
-    # AE's unbounded code puts a few far out, which would squeeze the rest into a corner.
+    # The view spans all but the most outlying 0.5 % of codes at each end: a plain AE's unbounded code puts a
+    # few far out, which would squeeze the rest into a corner (the wheel zooms out to them).
     rx, ry = robust_range(emb)
-    lo, hi = np.array([rx[0], ry[0]]), np.array([rx[1], ry[1]])
-    pad = np.zeros(2)
-    # SVG up to SVG_MAX_POINTS (ui.widgets): a GPU-less browser draws WebGL in software, and its first WebGL
-    # chart costs more than a thousand SVG points; the training split's thousands go to WebGL.
-    trace = go.Scattergl if len(emb) > SVG_MAX_POINTS else go.Scatter
-    if proj.invertible:
-        gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
-        gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID)
-        gxx, gyy = np.meshgrid(gx, gy)
-        fig.add_trace(trace(
-            x=gxx.ravel(), y=gyy.ravel(), mode="markers", showlegend=False, name="decode here",
-            marker=dict(size=9, opacity=0.0, color="#888"),
-            customdata=np.column_stack([np.full(gxx.size, KIND_GRID), np.arange(gxx.size)]),
-            hovertemplate="decode here (%{x:.2f}, %{y:.2f})<extra></extra>"))
+    ax_x, ax_y = proj.axis_labels()
     ys = np.concatenate([y_test, ds.y_train]) if with_train else y_test
     kinds = np.r_[np.full(n_test, KIND_TEST), np.full(len(ys) - n_test, KIND_TRAIN)]
     idxs = np.r_[np.arange(n_test), np.arange(len(ys) - n_test)]
     keep_m = np.isin(ys, shown_classes)
-    if colouring == "class":
-        for c in np.unique(ys[keep_m]):
-            m = ys == c
-            fig.add_trace(trace(
-                x=emb[m, 0], y=emb[m, 1], mode="markers", name=_cls(c),
-                marker=dict(size=5, color=CLASS_COLOURS[int(c) % len(CLASS_COLOURS)], opacity=0.8),
-                customdata=np.column_stack([kinds[m], idxs[m]]),
-                hovertemplate=f"{_cls(c)} · #%{{customdata[1]}}<extra></extra>"))
-    else:
-        # One trace with a colour per point and a colour bar: 70,000 points stay one WebGL draw call.
-        vals = explorer.colour_values(sel, colouring, with_train)
-        label = next(c.label for c in explore.colourings(D, explore.factor_columns(ds, "test"))
-                     if c.key == colouring)
-        m = keep_m
-        lo_v, hi_v = np.nanpercentile(vals[m], [1, 99]) if m.any() else (0.0, 1.0)
-        fig.add_trace(trace(
-            x=emb[m, 0], y=emb[m, 1], mode="markers", name=label, showlegend=False,
-            marker=dict(size=5, color=vals[m], colorscale="Viridis", cmin=float(lo_v), cmax=float(max(hi_v, lo_v + 1e-9)),
-                        opacity=0.85, colorbar=dict(title=dict(text=label.split(" (")[0], side="right"), thickness=14)),
-            customdata=np.column_stack([kinds[m], idxs[m], ys[m], vals[m]]),
-            hovertemplate="#%{customdata[1]} · class %{customdata[2]} · %{customdata[3]:.3g}<extra></extra>"))
-    marks = [(pos_pick, "picked", "circle-open", 16, "black")]
-    if proj.invertible:
-        marks.append((spot, "decoded spot", "x-thin-open", 14, "black"))
+    label, v_range, vals = None, None, None
+    if colouring != "class":
+        vals = explorer.colour_values(sel, colouring, with_train)[keep_m]
+        label = next(c.label for c in explore.colourings(D, explore.factor_columns(ds, "test")) if c.key == colouring)
+        lo_v, hi_v = np.nanpercentile(vals, [1, 99]) if len(vals) else (0.0, 1.0)
+        v_range = (float(lo_v), float(max(hi_v, lo_v + 1e-9)))
+    frame = explorer.map_frame(emb[keep_m], kinds[keep_m], idxs[keep_m], [_cls(c) for c in ys[keep_m]], vals)
+    marks = [(pos_pick, "picked")] + ([(spot, "decoded spot")] if proj.invertible else [])
     if up is not None:
-        marks.append((proj.transform(up[1])[0], "your upload", "star", 18, "gold"))
-    for p, label, symbol, size, color in marks:
-        fig.add_trace(go.Scatter(
-            x=[p[0]], y=[p[1]], mode="markers", name=label,
-            marker=dict(symbol=symbol, size=size, color=color, line=dict(width=2, color="black")),
-            customdata=[[KIND_MARK, -1]], hovertemplate=f"{label}<extra></extra>"))
-    fig.update_xaxes(range=rx)
-    fig.update_yaxes(range=ry)
-    fig.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=ax_x, yaxis_title=ax_y,
-                      legend=dict(itemsizing="constant"), hovermode="closest",
-                      title=f"{'test' + (' + train' if with_train else '')} codes of {sel.model_name}")
-    if colouring != "class":  # the colour bar takes the right edge: the markers' legend goes above the plot
-        fig.update_layout(legend=dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom"))
-    st.plotly_chart(fig, on_select=_on_select, selection_mode=("points", "box", "lasso"), key="ls_map")
+        marks.append((proj.transform(up[1])[0], "your upload"))
+    chart = explorer.map_chart(
+        frame, frame_range=(rx, ry), axis_titles=(ax_x, ax_y), class_names=names, value_label=label,
+        value_range=v_range, grid=proj.invertible, marks=marks,
+        title=f"{'test' + (' + train' if with_train else '')} codes of {sel.model_name}")
+    st.altair_chart(chart, on_select=functools.partial(_on_select, frame), selection_mode=("pick", "box"),
+                    key="ls_map", width="stretch")
     st.caption("Click a point to pick that image" + ("; click anywhere else to decode that spot" if proj.invertible
-               else "") + ". The box and lasso tools above the map select a region. Double-click resets the zoom."
-               + (" Colours span the 1st to 99th percentile." if colouring != "class" else ""))
+               else "") + ". Drag a box to select a region. Scroll to zoom, shift-drag to pan, double-click to "
+               "reset." + (" Colours span the 1st to 99th percentile." if colouring != "class" else ""))
     explorer.embeddings_download(sel, proj, emb, with_train, names)
     if method == "tsne" and len(emb) > latent.TSNE_MAX_POINTS:
         st.caption(f"t-SNE embedded {latent.TSNE_MAX_POINTS:,} of these {len(emb):,} codes (a seeded random sample: "
@@ -302,7 +256,7 @@ with c_panel:
         st.caption(f"A {'t-SNE' if method == 'tsne' else 'UMAP'} map has no inverse: a spot between points is not "
                    "any code. Use PCA or two coordinates to decode arbitrary spots.")
 
-# ------------------------------------------------------------------ the selection (box or lasso)
+# ------------------------------------------------------------------ the selection (a box)
 region = st.session_state.get("ls_region")
 if isinstance(region, dict):
     region = {s: v[(v >= 0) & (v < len(_split(s)[0]))] for s, v in region.items() if s in ("test", "train")}

@@ -62,8 +62,9 @@ def plotly_array(v) -> np.ndarray:
 
 
 def vega_charts(at: AppTest) -> list[dict]:
-    """The Vega-Lite (Altair) charts of the last run, each as its spec (JSON) with "rows": every data row of
-    its layers, in order (Streamlit sends the data beside the spec as Arrow tables)."""
+    """The Vega-Lite (Altair) charts of the last run, each as its spec (JSON) with "datasets_rows" (each named
+    dataset's rows) and "rows": every data row of its layers, in order (Streamlit sends the data beside the spec as
+    Arrow tables)."""
     import json
 
     import pyarrow as pa
@@ -71,7 +72,18 @@ def vega_charts(at: AppTest) -> list[dict]:
     out = []
     for el in at.get("vega_lite_chart"):
         spec = json.loads(el.proto.spec)
-        spec["rows"] = [r for d in el.proto.datasets
-                        for r in pa.ipc.open_stream(d.data.data).read_all().to_pylist()]
+        spec["datasets_rows"] = {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pylist()
+                                 for d in el.proto.datasets}
+        spec["rows"] = [r for rows in spec["datasets_rows"].values() for r in rows]
         out.append(spec)
     return out
+
+
+def latent_map(at: AppTest) -> dict:
+    """The Latent space page's map (ui.explorer.map_chart) as vega_charts gives it, with "layers_rows": each
+    layer's data rows, in layer order."""
+    found = [c for c in vega_charts(at) if "layer" in c and any(p.get("name") == "pick" for p in c.get("params", []))]
+    assert len(found) == 1, f"{len(found)} latent maps"
+    m = found[0]
+    m["layers_rows"] = [m["datasets_rows"].get((layer.get("data") or {}).get("name"), []) for layer in m["layer"]]
+    return m

@@ -3,7 +3,7 @@ link, run by AppTest behind the shared sidebar (tests/page_shim.py)."""
 import numpy as np
 import pytest
 
-from page_shim import ok, page_app, plotly_array
+from page_shim import latent_map, ok, page_app
 from ui import explorer, share
 
 
@@ -59,25 +59,47 @@ def test_every_colouring_draws_without_error_and_a_continuous_one_has_a_colour_b
     for key in ("error", "offmanifold", "z1"):
         at.selectbox(key="ls_colour").set_value(key).run()
         ok(at)
-        fig = at.get("plotly_chart")[0].proto.spec
-        assert '"colorbar"' in fig, key
+        m = latent_map(at)
+        points = m["layer"][1]  # the grid, the points, the markers
+        colour = points["encoding"]["color"]
+        assert colour["field"] == "val" and colour["type"] == "quantitative", colour
+        assert colour["scale"]["scheme"] == "viridis" and colour["scale"]["clamp"], colour
+        vals = [r["val"] for r in m["layers_rows"][1]]
+        lo, hi = colour["scale"]["domain"]
+        assert len(vals) == 1000 and lo < hi
+        assert np.isclose(lo, np.percentile(vals, 1)) and np.isclose(hi, np.percentile(vals, 99))  # the caption's span
         assert _q(at, "colour") == key
     at.selectbox(key="ls_colour").set_value("class").run()
     assert "colour" not in at.query_params  # the default is left out of the link
+    assert latent_map(at)["layer"][1]["encoding"]["color"]["field"] == "cls"
+
+
+def test_the_map_holds_the_points_the_grid_and_the_markers():
+    at = _app()
+    m = latent_map(at)
+    grid, points, marks = m["layers_rows"]
+    assert len(points) == 1000 and {r["kind"] for r in points} == {explorer.KIND_TEST}
+    assert sorted(r["idx"] for r in points) == list(range(1000))
+    assert len(grid) == explorer.GRID ** 2 and {r["kind"] for r in grid} == {explorer.KIND_GRID}
+    assert [r["mark"] for r in marks] == ["picked", "decoded spot"]
+    # the grid spans the map's frame, the same as the axes' domains
+    xs, ys = [r["x"] for r in grid], [r["y"] for r in grid]
+    enc = m["layer"][1]["encoding"]
+    assert np.isclose(min(xs), enc["x"]["scale"]["domain"][0]) and np.isclose(max(ys), enc["y"]["scale"]["domain"][1])
+    assert {"pick", "box", "zoom"} <= {p["name"] for p in m["params"]}
+    assert m["usermeta"]["embedOptions"]["renderer"] == "canvas"
+    # the picked point's ring sits on test image 0's point
+    p0 = next(r for r in points if r["idx"] == 0)
+    assert (marks[0]["x"], marks[0]["y"]) == pytest.approx((p0["x"], p0["y"]))
 
 
 def test_class_filter_draws_only_those_classes():
     at = _app()
     at.multiselect(key="ls_classes_mnist-5k").set_value([3, 8]).run()
     ok(at)
-    import json
-
-    data = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-    # The image points' traces: customdata [kind, index] with kind 0 (test) or 1 (train); the clickable grid is 2,
-    # the markers 3.
-    names = [t["name"] for t in data if "customdata" in t and plotly_array(t["customdata"])[0][0] in (0, 1)]
-    assert names == ["3", "8"], names
-    assert {t["type"] for t in data} == {"scatter"}  # 1,000 test points: SVG, not WebGL
+    points = latent_map(at)["layers_rows"][1]
+    assert {r["cls"] for r in points} == {"3", "8"}, {r["cls"] for r in points}
+    assert 0 < len(points) < 1000
 
 
 def test_jump_to_an_image_by_its_index_and_a_bad_index():
@@ -105,11 +127,37 @@ def test_a_region_shows_gallery_counts_mean_and_decoded_mean():
     assert not any(s.value.startswith("Selection:") for s in at.subheader)
 
 
-def test_region_points_reads_box_and_lasso_events_and_ignores_clicks():
-    pts = [{"customdata": [0, 4]}, {"customdata": {"0": 1, "1": 9}}, {"customdata": [2, 100]}, {"customdata": [0, 4]}]
-    r = explorer.region_points({"selection": {"points": pts, "lasso": [{"x": [0], "y": [0]}], "box": []}})
-    assert r["test"].tolist() == [4] and r["train"].tolist() == [9]  # the invisible decode grid (kind 2) is not an image
-    assert explorer.region_points({"selection": {"points": pts[:1], "box": [], "lasso": []}}) is None
+def test_map_events_read_a_box_and_a_click():
+    import pandas as pd
+
+    frame = explorer.map_frame(np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0], [0.5, 0.2]]),
+                               np.array([0, 0, 0, 1]), np.array([4, 7, 9, 12]), ["a", "b", "c", "d"])
+    assert isinstance(frame, pd.DataFrame)
+    box = explorer.map_box({"selection": {"box": {"x": [1.5, -0.5], "y": [-1, 2]}, "pick": []}})
+    assert box == (-0.5, 1.5, -1.0, 2.0)  # ends in either order
+    r = explorer.region_points(frame, box)
+    assert r["test"].tolist() == [4, 7] and r["train"].tolist() == [12]
+    assert explorer.map_box({"selection": {"box": {}}}) is None  # a click clears the box
+    assert explorer.map_box(None) is None and explorer.map_box({"selection": None}) is None
+    assert explorer.map_click({"selection": {"pick": [{"kind": 2, "idx": 17, "x": 0.5, "y": -1}]}}) == (2, 17, 0.5, -1.0)
+    assert explorer.map_click({"selection": {"pick": {}}}) is None
+    assert explorer.map_click({"selection": {"pick": [{"kind": "x"}]}}) is None
+
+
+def test_map_change_tells_a_new_box_from_a_new_click():
+    click = {"kind": 0, "idx": 3, "x": 1.0, "y": 2.0}
+    what, value, seen = explorer.map_change({"selection": {"pick": [click]}}, None)
+    assert (what, value) == ("click", (0, 3, 1.0, 2.0))
+    # a drag: the last click is still in the event, the box is new
+    what, value, seen = explorer.map_change({"selection": {"pick": [click], "box": {"x": [0, 1], "y": [0, 1]}}}, seen)
+    assert (what, value) == ("box", (0.0, 1.0, 0.0, 1.0))
+    # a click on an empty spot: the box is emptied, the pick is the grid cell's
+    cell = {"kind": explorer.KIND_GRID, "idx": 40, "x": -1.0, "y": 0.5}
+    what, value, seen = explorer.map_change({"selection": {"pick": [cell], "box": {}}}, seen)
+    assert (what, value) == ("click", (explorer.KIND_GRID, 40, -1.0, 0.5))
+    # the same event again (a rerun that re-sends it) changes nothing
+    assert explorer.map_change({"selection": {"pick": [cell], "box": {}}}, seen)[:2] == (None, None)
+    assert explorer.map_change(None, seen)[:2] == (None, None)
 
 
 @pytest.mark.parametrize("text, out", [("test:3", ("test", 3)), ("3", ("test", 3)), ("train:0", ("train", 0))])

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from page_shim import ROOT, image_url as _image_url, ok as _ok, page_app, through_navigation
+from page_shim import ROOT, image_url as _image_url, latent_map as _map, ok as _ok, page_app, through_navigation
 
 
 
@@ -26,7 +26,7 @@ def _md(at: AppTest) -> str:
 def test_page_runs_through_app_navigation():
     at = through_navigation("latent_space", 120)
     assert at.title[0].value == "Latent space"
-    assert len(at.get("plotly_chart")) == 1
+    assert _map(at)
 
 
 def test_2d_model_shows_map_pick_neighbours_interpolation_and_upload():
@@ -37,7 +37,7 @@ def test_2d_model_shows_map_pick_neighbours_interpolation_and_upload():
     at.run()  # a rerun with warm caches: what a click costs
     rerun_s = time.perf_counter() - t
     assert rerun_s < 10, rerun_s  # generous: two shared cores; measured ~0.3 s
-    assert len(at.get("plotly_chart")) == 1
+    assert _map(at)
     assert not [r for r in at.radio if r.key == "ls_method"]  # a 2-D latent is drawn as is (no projection choice)
     spots = [n for n in at.number_input if n.key.startswith("ls_spot_")]
     assert len(spots) == 2
@@ -105,6 +105,10 @@ def test_tsne_map_has_no_inverse_but_works():
     _ok(at)
     assert any("t-SNE map has no inverse" in c.value for c in at.caption)
     assert not [n for n in at.number_input if n.key.startswith("ls_spot_")]
+    m = _map(at)
+    # no clickable grid (a spot between points is no code): the points, then the picked ring; t-SNE's axes
+    assert [len(rows) for rows in m["layers_rows"]] == [1000, 1], [len(rows) for rows in m["layers_rows"]]
+    assert [m["layer"][0]["encoding"][a]["title"] for a in "xy"] == ["t-SNE 1", "t-SNE 2"]
 
 
 def _png(arr: np.ndarray) -> bytes:
@@ -126,7 +130,7 @@ def test_upload_is_shown_and_bad_files_get_a_message():
     at.file_uploader(key="ls_upload").set_value(("broken.png", b"this is not a picture", "image/png")).run()
     _ok(at)
     assert at.error and at.error[0].value.startswith("Cannot use this file:")
-    assert len(at.get("plotly_chart")) == 1  # the page goes on
+    assert _map(at)  # the page goes on
     assert seen not in [u for im in at.image for u in im.value]
 
 
@@ -135,7 +139,7 @@ def test_no_model_gives_a_clear_message(tmp_path, monkeypatch):
     at = _app().run()
     _ok(at)
     assert any("No model for" in i.value for i in at.info)
-    assert not at.get("plotly_chart")
+    assert not at.get("vega_lite_chart")
 
 
 def test_point_datasets_give_a_clear_message():

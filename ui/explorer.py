@@ -12,7 +12,7 @@ import streamlit as st
 
 from ae_core import explore, export
 from ui import cache, share
-from ui.widgets import show_grid, show_image
+from ui.widgets import CLASS_COLOURS, show_grid, show_image
 
 GALLERY = 30  # images shown of a selection (all of them are in its CSV)
 KIND_TEST, KIND_TRAIN = 0, 1
@@ -106,25 +106,155 @@ def _jump(n_test: int, n_train: int) -> None:
     st.session_state["ls_pick"] = new
 
 
-# ------------------------------------------------------------------ selections from the chart
-def region_points(event) -> dict[str, np.ndarray] | None:
-    """The test and training indices inside a box or lasso of a plotly selection event; None when the
-    event is a single click (no box, no lasso)."""
-    from ui.widgets import plotly_points
+# ------------------------------------------------------------------ the map itself
+# The map is one Vega-Lite chart on a canvas. With Plotly it was the page's first render's largest cost: the
+# new visit took 5.07 s (median of 5 fresh servers, run alone), of which Plotly's bundle alone is about 1.6 s
+# on two GPU-less cores (`browser_bench.py --only-floors`: a three-point Plotly chart 2.82 s against Vega-Lite's
+# 1.86 s on the bare app), and an SVG node per point and per grid cell most of the rest.
+MAP_RENDERER = "canvas"
+MAP_HEIGHT = 560
+# Invisible points, GRID per axis over the map's frame: a click on "empty" space picks the nearest one
+# (Vega-Lite's nearest point selection, a Voronoi layer), so it decodes a spot within half a step of the click.
+# On a canvas they cost little; the spot's own number inputs take any position.
+GRID = 48
+KIND_GRID, KIND_MARK = 2, 3
+# The markers on top of the points: label -> (Vega shape, fill). The picked image's ring and the decoded
+# spot's cross are hollow; an upload's star is gold.
+MARKS = {"picked": ("circle", "transparent"), "decoded spot": ("cross", "transparent"),
+         "your upload": ("M0,-1L0.24,-0.33L0.95,-0.31L0.39,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.39,0.12L-0.95,-0.31"
+                         "L-0.24,-0.33Z", "gold")}
 
-    sel = (event or {}).get("selection") or {}
-    if not (sel.get("box") or sel.get("lasso")):
+
+def map_frame(emb: np.ndarray, kinds: np.ndarray, idxs: np.ndarray, classes: list[str],
+              values: np.ndarray | None = None):
+    """The rows of the map's points: x, y, kind (KIND_TEST / KIND_TRAIN), idx (in its split), cls (its class's
+    name) and, when the map is coloured by a value, val."""
+    import pandas as pd
+
+    cols = {"x": np.asarray(emb[:, 0], np.float64), "y": np.asarray(emb[:, 1], np.float64),
+            "kind": np.asarray(kinds, np.int8), "idx": np.asarray(idxs, np.int64), "cls": list(classes)}
+    if values is not None:
+        cols["val"] = np.asarray(values, np.float64)
+    return pd.DataFrame(cols)
+
+
+def map_chart(frame, *, frame_range: tuple[list[float], list[float]], axis_titles: tuple[str, str], title: str,
+              class_names: list[str], value_label: str | None = None, value_range: tuple[float, float] | None = None,
+              grid: bool = True, marks: list[tuple[np.ndarray, str]] = ()):
+    """The latent map: the frame's points coloured by class (or by `val`, its legend `value_label`, the colours
+    spanning value_range), with the clickable grid under them (grid=False for a map with no inverse) and the
+    markers (position, a MARKS label) on top.
+
+    Selections (read back by map_click / region_points): "pick", a click (on a point: its row; elsewhere: the
+    nearest grid cell), and "box", a dragged interval. The mouse wheel zooms, a shift-drag pans, a double-click
+    resets both (the "zoom" interval, bound to the scales).
+    """
+    import altair as alt
+    import pandas as pd
+
+    rx, ry = frame_range
+    x = alt.X("x:Q", title=axis_titles[0], scale=alt.Scale(domain=list(rx), nice=False, zero=False))
+    y = alt.Y("y:Q", title=axis_titles[1], scale=alt.Scale(domain=list(ry), nice=False, zero=False))
+    pick = alt.selection_point(name="pick", fields=["kind", "idx", "x", "y"], on="click", clear=False)
+    box = alt.selection_interval(name="box", on="[pointerdown[!event.shiftKey], window:pointerup] > window:pointermove!",
+                                 clear="dblclick")
+    zoom = alt.selection_interval(name="zoom", bind="scales", zoom="wheel!",
+                                  translate="[pointerdown[event.shiftKey], window:pointerup] > window:pointermove!")
+    if value_label is None:
+        colour = alt.Color("cls:N", title=None, scale=alt.Scale(
+            domain=list(class_names), range=[CLASS_COLOURS[i % len(CLASS_COLOURS)] for i in range(len(class_names))]))
+        what = "datum.cls"
+    else:
+        lo, hi = value_range if value_range is not None else (None, None)
+        colour = alt.Color("val:Q", title=value_label.split(" (")[0], scale=alt.Scale(
+            scheme="viridis", domain=[float(lo), float(hi)] if lo is not None else alt.Undefined, clamp=True))
+        what = "datum.cls + ' · ' + format(datum.val, '.3g')"
+    # The stroke is invisible and only widens what a click hits (Vega tests the stroke too), from the dot's
+    # 2.6-px radius to about 7 px: a click that just misses a small dot still picks it, not the spot under it.
+    points = alt.Chart(frame).mark_circle(size=22, opacity=0.8, clip=True, stroke="transparent",
+                                          strokeWidth=9).transform_calculate(
+        tip=f"{what} + ' · ' + (datum.kind == {KIND_TEST} ? 'test' : 'train') + ' #' + datum.idx"
+    ).encode(x, y, color=colour, tooltip=alt.Tooltip("tip:N")).add_params(pick, box, zoom)
+    layers = []
+    if grid:
+        gx, gy = np.meshgrid(np.linspace(rx[0], rx[1], GRID), np.linspace(ry[0], ry[1], GRID))
+        cells = pd.DataFrame({"x": gx.ravel(), "y": gy.ravel(), "kind": KIND_GRID, "idx": np.arange(gx.size)})
+        # Its own (reported to nobody) nearest selection is what makes Vega-Lite draw the Voronoi cells that
+        # catch a click on empty space; "pick" on the points' layer then holds the nearest cell's row.
+        near = alt.selection_point(name="near", fields=["idx"], on="click", nearest=True, clear=False)
+        layers.append(alt.Chart(cells).mark_point(opacity=0, size=30).transform_calculate(
+            tip="'decode here (' + format(datum.x, '.2f') + ', ' + format(datum.y, '.2f') + ')'"
+        ).encode(x, y, tooltip=alt.Tooltip("tip:N")).add_params(near))
+    layers.append(points)
+    if marks:
+        labels = [m[1] for m in marks]
+        rows = pd.DataFrame({"x": [float(m[0][0]) for m in marks], "y": [float(m[0][1]) for m in marks],
+                             "kind": KIND_MARK, "idx": -1, "mark": labels})
+        layers.append(alt.Chart(rows).mark_point(size=260, strokeWidth=2, stroke="black", opacity=1,
+                                                 clip=True).encode(
+            x, y, tooltip=alt.Tooltip("mark:N"),
+            # one legend for both channels (same field, same title), so its symbols look like the markers
+            shape=alt.Shape("mark:N", title=None, scale=alt.Scale(domain=labels, range=[MARKS[m][0] for m in labels]),
+                            legend=alt.Legend(orient="top", symbolStrokeColor="black", symbolStrokeWidth=1.5)),
+            fill=alt.Fill("mark:N", title=None, scale=alt.Scale(domain=labels, range=[MARKS[m][1] for m in labels]),
+                          legend=alt.Legend(orient="top", symbolStrokeColor="black", symbolStrokeWidth=1.5))))
+    return alt.layer(*layers).resolve_scale(color="independent", fill="independent").properties(
+        height=MAP_HEIGHT, title=title, usermeta={"embedOptions": {"renderer": MAP_RENDERER}})
+
+
+def _selection(event) -> dict:
+    try:
+        return dict(event["selection"] or {})
+    except (KeyError, TypeError, ValueError):  # no event yet, or not a selection event
+        return {}
+
+
+def map_box(event) -> tuple[float, float, float, float] | None:
+    """The (x0, x1, y0, y1) of a box dragged on map_chart, or None when the event holds none."""
+    box = _selection(event).get("box")
+    try:
+        (x0, x1), (y0, y1) = sorted(map(float, box["x"])), sorted(map(float, box["y"]))
+    except (KeyError, TypeError, ValueError):
         return None
-    out: dict[str, list[int]] = {"test": [], "train": []}
-    for p in plotly_points(event):
-        cd = list(p.get("customdata") or [])
-        if len(cd) >= 2 and int(cd[0]) in SPLITS:
-            out[SPLITS[int(cd[0])]].append(int(cd[1]))
-    return {k: np.unique(np.asarray(v, np.int64)) for k, v in out.items()}
+    return x0, x1, y0, y1
+
+
+def map_click(event) -> tuple[int, int, float, float] | None:
+    """The (kind, index, x, y) of the point or grid cell a map_chart event picked, or None."""
+    picked = _selection(event).get("pick")
+    try:
+        p = dict(list(picked)[0])
+        return int(p["kind"]), int(p["idx"]), float(p["x"]), float(p["y"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+def map_change(event, seen: dict | None) -> tuple[str | None, object, dict]:
+    """What a map_chart event changed since the last one (`seen`, this function's previous reading): ("box",
+    map_box's box) for a new box, ("click", map_click's click) for a new click, else (None, None); and the reading
+    to keep. Every event holds both selections (a drag leaves the last click in it, a click empties the box), so
+    what differs from the last event is what the person did."""
+    seen = seen or {}
+    box, click = map_box(event), map_click(event)
+    now = {"box": box, "click": click}
+    if box is not None and box != seen.get("box"):
+        return "box", box, now
+    if click is not None and click != seen.get("click"):
+        return "click", click, now
+    return None, None, now
+
+
+def region_points(frame, box: tuple[float, float, float, float]) -> dict[str, np.ndarray]:
+    """The test and training indices of the frame's points inside box (x0, x1, y0, y1)."""
+    x0, x1, y0, y1 = box
+    x, y = frame["x"].to_numpy(), frame["y"].to_numpy()
+    inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    kinds, idxs = frame["kind"].to_numpy()[inside], frame["idx"].to_numpy()[inside]
+    return {split: np.unique(idxs[kinds == kind].astype(np.int64)) for kind, split in SPLITS.items()}
 
 
 def selection_panel(sel, region: dict[str, np.ndarray], emb_of, names: list[str], proj) -> None:
-    """The gallery, counts, mean image, decoded mean code and CSV of a box / lasso selection.
+    """The gallery, counts, mean image, decoded mean code and CSV of a box dragged on the map.
 
     emb_of(split, idx) gives those points' map positions (the map's own, or projected for training
     points not drawn).
@@ -136,7 +266,7 @@ def selection_panel(sel, region: dict[str, np.ndarray], emb_of, names: list[str]
     head.subheader(f"Selection: {n:,} image{'s' if n != 1 else ''}")
     clear.button("Clear selection", key="ls_clear", on_click=lambda: st.session_state.pop("ls_region", None))
     if not n:
-        st.caption("The box or lasso holds no image: draw it around some points.")
+        st.caption("The box holds no image: drag it around some points.")
         return
     xs = {s: (ds.x_test if s == "test" else ds.x_train) for s, _ in parts}
     ys = {s: (ds.y_test if s == "test" else ds.y_train) for s, _ in parts}

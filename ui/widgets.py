@@ -64,9 +64,9 @@ def prefetch_plotly() -> None:
 # The pages' plain line, bar and histogram charts, the ones nobody clicks, are Vega-Lite (Altair) rather than
 # Plotly. On a new visit to the bare benchmark app (`python benchmarks/browser_bench.py --only-floors`:
 # Chromium without a GPU, 2 cores), one three-point Plotly chart added 1.58 s to the page and the same chart in
-# Vega-Lite 0.62 s. PCA vs AE's linked maps are Vega-Lite too (linked_maps below). Plotly stays where a map is
-# lasso-selected or clicked on empty space to decode it (the latent map), for 3-D (the Swiss roll), and for
-# Denoise's arrows from noisy to clean codes (arrowheads are Plotly annotations; Vega-Lite has no arrow mark).
+# Vega-Lite 0.62 s. PCA vs AE's linked maps and the Latent space map (ui.explorer.map_chart) are Vega-Lite too, on a
+# canvas. Plotly stays for 3-D (the Swiss roll) and for Denoise's arrows from noisy to clean codes (arrowheads are
+# Plotly annotations; Vega-Lite has no arrow mark).
 def vega_chart(chart, height: int, key: str, where=None) -> None:
     """Draw an Altair chart the container's full width and `height` px tall (in `where`, default the page)."""
     (where or st).altair_chart(chart.properties(height=height), key=key, width="stretch")
@@ -128,28 +128,6 @@ def show_grid(imgs: np.ndarray, ncols: int, scale: int = 2, caption: str | None 
     """Tile (N, 1, H, W) or (N, H, W) images and show them crisp at an exact integer scale."""
     g = images.grid(np.clip(np.asarray(imgs, np.float32), 0, 1), ncols)
     st.image(images.upscale(g, scale), caption=caption, width=g.shape[1] * scale)
-
-
-def plotly_points(event) -> list[dict]:
-    """The selected points of an st.plotly_chart selection event (an empty list when there are none).
-
-    Each point's "customdata" is returned as a list: a numpy customdata row reaches the browser
-    as a typed array and comes back as {"0": a, "1": b}.
-    """
-    try:
-        pts = list(event["selection"]["points"]) if event else []
-    except (KeyError, TypeError):
-        return []
-    out = []
-    for p in pts:
-        p = dict(p)
-        cd = p.get("customdata")
-        if isinstance(cd, dict):
-            p["customdata"] = [cd[k] for k in sorted(cd, key=lambda k: int(k) if str(k).isdigit() else 0)]
-        elif cd is not None and not isinstance(cd, (list, tuple)):
-            p["customdata"] = [cd]
-        out.append(p)
-    return out
 
 
 # --- denoise / compression / manifold pages ---
@@ -276,16 +254,11 @@ def linked_pick(event, maps: LinkedMaps) -> tuple[list[int], str | None]:
     return sorted(i for i in ids if 0 <= i < len(maps.frame)), None
 
 
-# The latent map draws up to this many points as SVG, beyond that with WebGL: a GPU-less browser draws WebGL in
-# software, and its first WebGL chart costs more than a thousand SVG points.
-SVG_MAX_POINTS = 2500
-
-
 def robust_range(z: np.ndarray, q: float = 0.5, pad: float = 0.06) -> tuple[list[float], list[float]]:
     """Axis ranges (x, y) that hold all but the q % most outlying points at each end, padded.
 
-    An unbounded code (a plain AE's) puts a few hundred of 10,000 points far out, and plotly's autorange
-    then squeezes the rest into a corner. The outliers are still drawn: the chart's "autoscale" button shows them.
+    An unbounded code (a plain AE's) puts a few hundred of 10,000 points far out, and an axis fitted
+    to every point squeezes the rest into a corner. The outliers are still drawn: zooming out shows them.
     """
     z = np.asarray(z, dtype=np.float64)
     lo, hi = np.percentile(z, [q, 100 - q], axis=0)

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.harness import (  # noqa: F401  (re-exported for the tests)
-    CHARTS_JS, CHROMIUM, IMAGES_JS, INSTALL_HINT, LAUNCH_ARGS, OUT, ROOT, SETTLED_JS, START_TIMEOUT_S, TIMEOUT_MS,
-    VIEWPORT, App, StreamlitServer, browser_unavailable, coloured_pixels, free_port, launch_chromium)
+    CHARTS_JS, CHROMIUM, IMAGES_JS, INSTALL_HINT, LAUNCH_ARGS, MAP_CANVAS, MAP_JS, OUT, ROOT, SETTLED_JS,
+    START_TIMEOUT_S, TIMEOUT_MS, VIEWPORT, App, StreamlitServer, browser_unavailable, coloured_pixels, free_port,
+    launch_chromium, map_empty_spot, map_grid_cells, map_test_point, map_tooltip)
 
 
 def pytest_collection_modifyitems(config, items):

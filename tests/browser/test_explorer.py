@@ -1,5 +1,5 @@
-"""The explorer in Chromium: lasso a region of the latent map and get its gallery and a CSV of exactly
-those points; colour the map by reconstruction error (a colour bar, markers drawn); download a PNG and
+"""The explorer in Chromium: drag a box on the latent map and get its gallery and a CSV of exactly those
+points; colour the map by reconstruction error (a colour scale, points drawn); download a PNG and
 decode it; a link opens the same view in a fresh browser context; a stale link parameter gives its notice."""
 import csv
 import io
@@ -9,24 +9,28 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.browser.conftest import MAP_CANVAS, MAP_JS, coloured_pixels, map_grid_cells, map_test_point, map_tooltip
+
 pytestmark = pytest.mark.browser
 
-CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
-
-# The plot area's screen rectangle, and a function from screen pixels to data coordinates.
-PLOT_AREA_JS = """
-(gd) => {
-  const fl = gd._fullLayout, box = gd.getBoundingClientRect();
-  return {left: box.left + fl._size.l, top: box.top + fl._size.t, w: fl._size.w, h: fl._size.h,
-          x0: fl.xaxis.p2l(0), x1: fl.xaxis.p2l(fl._size.w), y0: fl.yaxis.p2l(fl._size.h), y1: fl.yaxis.p2l(0)};
-}
-"""
 
 
-def _chart(app):
-    c = app.main.locator(CHART).first
-    c.scroll_into_view_if_needed()
-    return c
+def _map(app) -> dict:
+    canvas = app.main.locator(MAP_CANVAS).first
+    canvas.scroll_into_view_if_needed()
+    return canvas.evaluate(MAP_JS)
+
+
+def _pixels_to_data(app, found: dict):
+    """Page pixels -> map coordinates, fitted to empty spots whose tooltips name their grid cells (each within
+    half a grid step of its spot), and that step's size in map units (x, y)."""
+    cells = map_grid_cells(app.page, found, 6)
+    assert len(cells) >= 3, cells
+    px, py = np.array([c["x"] for c in cells]), np.array([c["y"] for c in cells])
+    dx, dy = np.array([c["dataX"] for c in cells]), np.array([c["dataY"] for c in cells])
+    assert np.ptp(px) > 50 and np.ptp(py) > 50, cells  # spread enough to fit a line each way
+    fx, fy = np.polyfit(px, dx, 1), np.polyfit(py, dy, 1)
+    return (lambda x: float(np.polyval(fx, x))), (lambda y: float(np.polyval(fy, y))), (abs(fx[0]) * 12, abs(fy[0]) * 12)
 
 
 def _download(app, name: str) -> bytes:
@@ -35,63 +39,74 @@ def _download(app, name: str) -> bytes:
     return open(dl.value.path(), "rb").read()
 
 
-def test_lasso_a_region_shows_its_gallery_and_a_csv_of_those_points(app):
+def test_a_box_shows_its_gallery_and_a_csv_of_those_points(app):
     app.open("/latent_space")
     app.assert_healthy()
-    chart = _chart(app)
-    area = chart.evaluate(PLOT_AREA_JS)
-    chart.hover()
-    # The mode bar's buttons are matched by their title alone: in Streamlit's plotly.js they are not <a>.
-    chart.locator('[data-title="Lasso Select"]').click()
-    # A triangle over the middle of the map, where the test codes are dense.
-    cx, cy, r = area["left"] + area["w"] / 2, area["top"] + area["h"] / 2, min(area["w"], area["h"]) / 5
-    poly = [(cx - r, cy + r), (cx + r, cy + r), (cx, cy - r)]
+    found = _map(app)
+    to_x, to_y, slack = _pixels_to_data(app, found)
+    dots = np.array([(d["x"], d["y"]) for d in found["dots"]])
+    # A box over the middle of the ink, where the test codes are dense.
+    (cx, cy), r = np.median(dots, axis=0), 50
+    corners = [(cx - r, cy - r), (cx + r, cy + r)]
 
-    def lasso():
+    def drag():
         m = app.page.mouse
-        m.move(*poly[0])
+        m.move(*corners[0])
         m.down()
-        for a, b in zip(poly, poly[1:] + poly[:1]):
-            for t in np.linspace(0, 1, 8)[1:]:
-                m.move(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
+        m.move(*corners[1], steps=10)
         m.up()
 
     heading = app.main.get_by_role("heading", name=re.compile(r"Selection: [\d,]+ image"))
-    app.act(lasso, until=heading)
+    app.act(drag, until=heading)
     app.assert_healthy()
     n = int(re.search(r"([\d,]+) image", heading.first.inner_text()).group(1).replace(",", ""))
-    assert n >= 5, f"the lasso held only {n} images"
+    assert n >= 5, f"the box held only {n} images"
+    assert "Picked: test image #0" in app.main.inner_text()  # a box does not change the picked image
     caps = {i["caption"]: i for i in app.real_images()}
     assert "mean image of the selection" in caps and "decoder's image of the mean code" in caps, list(caps)
-    assert len(app.main.locator('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]').all()) >= 1
+    assert len(app.main.locator('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]').all()) >= 2
 
     rows = list(csv.DictReader(io.StringIO(_download(app, "Download the selection (CSV)").decode())))
     assert len(rows) == n
     assert {"split", "index", "label", "z0", "z1", "map_x", "map_y", "sq_error"} <= set(rows[0])
-    # Every row lies inside the lasso (its bounding box in data coordinates, with a little slack).
-    sx = lambda px: area["x0"] + (px - area["left"]) / area["w"] * (area["x1"] - area["x0"])  # noqa: E731
-    sy = lambda py: area["y1"] - (py - area["top"]) / area["h"] * (area["y1"] - area["y0"])  # noqa: E731
-    xs, ys = [sx(p[0]) for p in poly], [sy(p[1]) for p in poly]
-    slack = 0.02 * (area["x1"] - area["x0"]), 0.02 * (area["y1"] - area["y0"])
+    # Every row lies inside the box (in map coordinates, within the fit's error: a grid step)
+    xs, ys = sorted(to_x(c[0]) for c in corners), sorted(to_y(c[1]) for c in corners)
     for row in rows:
-        assert min(xs) - slack[0] <= float(row["map_x"]) <= max(xs) + slack[0], row
-        assert min(ys) - slack[1] <= float(row["map_y"]) <= max(ys) + slack[1], row
+        assert xs[0] - slack[0] <= float(row["map_x"]) <= xs[1] + slack[0], (row, xs, slack)
+        assert ys[0] - slack[1] <= float(row["map_y"]) <= ys[1] + slack[1], (row, ys, slack)
 
 
-def test_colour_by_error_draws_a_colour_bar_and_the_markers(app):
+# The two ends of viridis, as the screenshot's pixels: dark purple (68, 1, 84) and yellow (253, 231, 37), loosely
+# (points are drawn at 80 % opacity on white, and anti-aliased).
+VIRIDIS_ENDS = {"purple": lambda r, g, b: (r < 130) & (g < 80) & (b > 70) & (b < 170),
+                "yellow": lambda r, g, b: (r > 170) & (g > 170) & (b < 120)}
+
+
+def test_colour_by_error_draws_a_colour_scale_and_the_points(app):
     app.open("/latent_space")
+    canvas = app.main.locator(MAP_CANVAS).first
+    before = canvas.screenshot()
     box = app.main.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by")
     box.click()
     app.act(lambda: app.page.get_by_role("option", name=re.compile("reconstruction error")).click(),
-            until="() => !!document.querySelector('.js-plotly-plot .colorbar')")
+            until="() => location.search.includes('colour=error')")
     app.assert_healthy()
-    assert "colour=error" in app.page.url
-    # mnist-5k's 1,000 test codes are drawn as SVG: count the visible markers (the click grid's are transparent).
-    visible = app.main.locator(".js-plotly-plot").first.evaluate(
-        "(gd) => [...gd.querySelectorAll('.scatterlayer path.point')]"
-        ".filter((p) => parseFloat(getComputedStyle(p).opacity) > 0).length")
-    assert visible >= 1000, f"{visible} visible markers"
-    assert app.main.locator(".js-plotly-plot .colorbar").count() == 1
+    a = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")).astype(int)
+    b = np.asarray(Image.open(io.BytesIO(before)).convert("RGB")).astype(int)
+    purple_before = int(VIRIDIS_ENDS["purple"](b[..., 0], b[..., 1], b[..., 2]).sum())
+    # both ends of the viridis scale are drawn (its legend's gradient and the best and worst points)
+    for name, end in VIRIDIS_ENDS.items():
+        close = int(end(a[..., 0], a[..., 1], a[..., 2]).sum())
+        assert close >= 20, f"{close} {name} pixels"
+    purple = int(VIRIDIS_ENDS["purple"](a[..., 0], a[..., 1], a[..., 2]).sum())
+    # most errors are small: viridis' dark end dominates, where the class palette drew few such pixels
+    assert purple >= max(500, 5 * purple_before), (purple, purple_before)
+    assert coloured_pixels(canvas.screenshot()) >= 2000  # 1,000 coloured points
+    # a point's tooltip gives its error beside its class
+    target = map_test_point(app.page, _map(app))
+    assert target, "no isolated test point"
+    tip = map_tooltip(app.page, target["x"], target["y"])
+    assert re.fullmatch(r"\S+ · [-\d.e+]+ · test #\d+", tip), tip
 
 
 def test_download_a_png_decodes_to_the_right_size(app):
