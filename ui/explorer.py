@@ -118,9 +118,9 @@ MAP_HEIGHT = 560
 # On a canvas they cost little; the spot's own number inputs take any position.
 GRID = 48
 KIND_GRID, KIND_MARK = 2, 3
-# The markers on top of the points: label -> (Vega shape, fill). The picked image's ring and the decoded
-# spot's cross are hollow; an upload's star is gold.
-MARKS = {"picked": ("circle", "transparent"), "decoded spot": ("cross", "transparent"),
+# The markers on top of the points: label -> (Vega shape or SVG path, fill). The picked image's ring and the
+# decoded spot's × are hollow; an upload's star is gold.
+MARKS = {"picked": ("circle", "transparent"), "decoded spot": ("M-1,-1L1,1M-1,1L1,-1", "transparent"),
          "your upload": ("M0,-1L0.24,-0.33L0.95,-0.31L0.39,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.39,0.12L-0.95,-0.31"
                          "L-0.24,-0.33Z", "gold")}
 
@@ -193,11 +193,11 @@ def map_chart(frame, *, frame_range: tuple[list[float], list[float]], axis_title
         layers.append(alt.Chart(rows).mark_point(size=260, strokeWidth=2, stroke="black", opacity=1,
                                                  clip=True).encode(
             x, y, tooltip=alt.Tooltip("mark:N"),
-            # one legend for both channels (same field, same title), so its symbols look like the markers
+            # the legend draws each marker's outline (its symbols take no per-label fill)
             shape=alt.Shape("mark:N", title=None, scale=alt.Scale(domain=labels, range=[MARKS[m][0] for m in labels]),
-                            legend=alt.Legend(orient="top", symbolStrokeColor="black", symbolStrokeWidth=1.5)),
-            fill=alt.Fill("mark:N", title=None, scale=alt.Scale(domain=labels, range=[MARKS[m][1] for m in labels]),
-                          legend=alt.Legend(orient="top", symbolStrokeColor="black", symbolStrokeWidth=1.5))))
+                            legend=alt.Legend(orient="top", symbolStrokeColor="black", symbolStrokeWidth=1.5,
+                                              symbolFillColor="transparent")),
+            fill=alt.Fill("mark:N", scale=alt.Scale(domain=labels, range=[MARKS[m][1] for m in labels]), legend=None)))
     return alt.layer(*layers).resolve_scale(color="independent", fill="independent").properties(
         height=MAP_HEIGHT, title=title, usermeta={"embedOptions": {"renderer": MAP_RENDERER}})
 
