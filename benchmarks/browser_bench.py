@@ -250,7 +250,8 @@ CLICK_WATCH_JS = """
   const old = rec().querySelector('img').getAttribute('src');
   window.__click = {t0: null, tLoad: null};
   // pointerdown: Vega takes the pointer events, and a mousedown may never follow
-  document.addEventListener('pointerdown', () => { window.__click.t0 = performance.now(); }, {capture: true, once: true});
+  const start = () => { window.__click.t0 = performance.now(); };
+  document.addEventListener('pointerdown', start, {capture: true, once: true});
   const obs = new MutationObserver(() => {
     const img = rec() && rec().querySelector('img');
     if (!img || img.getAttribute('src') === old || window.__click.tLoad !== null) return;

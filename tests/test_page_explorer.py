@@ -139,7 +139,8 @@ def test_map_events_read_a_box_and_a_click():
     assert r["test"].tolist() == [4, 7] and r["train"].tolist() == [12]
     assert explorer.map_box({"selection": {"box": {}}}) is None  # a click clears the box
     assert explorer.map_box(None) is None and explorer.map_box({"selection": None}) is None
-    assert explorer.map_click({"selection": {"pick": [{"kind": 2, "idx": 17, "x": 0.5, "y": -1}]}}) == (2, 17, 0.5, -1.0)
+    cell = {"kind": 2, "idx": 17, "x": 0.5, "y": -1}
+    assert explorer.map_click({"selection": {"pick": [cell]}}) == (2, 17, 0.5, -1.0)
     assert explorer.map_click({"selection": {"pick": {}}}) is None
     assert explorer.map_click({"selection": {"pick": [{"kind": "x"}]}}) is None
 

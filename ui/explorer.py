@@ -12,7 +12,7 @@ import streamlit as st
 
 from ae_core import explore, export
 from ui import cache, share
-from ui.widgets import CLASS_COLOURS, show_grid, show_image
+from ui.widgets import CLASS_COLOURS, chart_selection, show_grid, show_image
 
 GALLERY = 30  # images shown of a selection (all of them are in its CSV)
 KIND_TEST, KIND_TRAIN = 0, 1
@@ -107,10 +107,10 @@ def _jump(n_test: int, n_train: int) -> None:
 
 
 # ------------------------------------------------------------------ the map itself
-# The map is one Vega-Lite chart on a canvas. With Plotly it was the page's first render's largest cost: the
-# new visit took 5.07 s (median of 5 fresh servers, run alone), of which Plotly's bundle alone is about 1.6 s
-# on two GPU-less cores (`browser_bench.py --only-floors`: a three-point Plotly chart 2.82 s against Vega-Lite's
-# 1.86 s on the bare app), and an SVG node per point and per grid cell most of the rest.
+# The map is one Vega-Lite chart on a canvas. As Plotly it was the largest cost of the page's first visit:
+# 3.61 s against 2.88 s now (`browser_bench.py --only-cold-start`, median of 5 fresh servers each, run alone on one
+# machine; the README). Plotly's bundle alone costs a new visitor about 1.6 s on two GPU-less cores (a three-point
+# Plotly chart 2.82 s against Vega-Lite's 1.86 s on the bare app), and it drew an SVG node per point and grid cell.
 MAP_RENDERER = "canvas"
 MAP_HEIGHT = 560
 # Invisible points, GRID per axis over the map's frame: a click on "empty" space picks the nearest one
@@ -145,7 +145,7 @@ def map_chart(frame, *, frame_range: tuple[list[float], list[float]], axis_title
     spanning value_range), with the clickable grid under them (grid=False for a map with no inverse) and the
     markers (position, a MARKS label) on top.
 
-    Selections (read back by map_click / region_points): "pick", a click (on a point: its row; elsewhere: the
+    Selections (read back by map_click / map_box / map_change): "pick", a click (on a point: its row; elsewhere: the
     nearest grid cell), and "box", a dragged interval. The mouse wheel zooms, a shift-drag pans, a double-click
     resets both (the "zoom" interval, bound to the scales).
     """
@@ -156,10 +156,10 @@ def map_chart(frame, *, frame_range: tuple[list[float], list[float]], axis_title
     x = alt.X("x:Q", title=axis_titles[0], scale=alt.Scale(domain=list(rx), nice=False, zero=False))
     y = alt.Y("y:Q", title=axis_titles[1], scale=alt.Scale(domain=list(ry), nice=False, zero=False))
     pick = alt.selection_point(name="pick", fields=["kind", "idx", "x", "y"], on="click", clear=False)
-    box = alt.selection_interval(name="box", on="[pointerdown[!event.shiftKey], window:pointerup] > window:pointermove!",
-                                 clear="dblclick")
+    drag = "[pointerdown[{}event.shiftKey], window:pointerup] > window:pointermove!"  # a drag, with or without shift
+    box = alt.selection_interval(name="box", on=drag.format("!"), clear="dblclick")
     zoom = alt.selection_interval(name="zoom", bind="scales", zoom="wheel!",
-                                  translate="[pointerdown[event.shiftKey], window:pointerup] > window:pointermove!")
+                                  translate=drag.format(""))
     if value_label is None:
         colour = alt.Color("cls:N", title=None, scale=alt.Scale(
             domain=list(class_names), range=[CLASS_COLOURS[i % len(CLASS_COLOURS)] for i in range(len(class_names))]))
@@ -202,16 +202,9 @@ def map_chart(frame, *, frame_range: tuple[list[float], list[float]], axis_title
         height=MAP_HEIGHT, title=title, usermeta={"embedOptions": {"renderer": MAP_RENDERER}})
 
 
-def _selection(event) -> dict:
-    try:
-        return dict(event["selection"] or {})
-    except (KeyError, TypeError, ValueError):  # no event yet, or not a selection event
-        return {}
-
-
 def map_box(event) -> tuple[float, float, float, float] | None:
     """The (x0, x1, y0, y1) of a box dragged on map_chart, or None when the event holds none."""
-    box = _selection(event).get("box")
+    box = chart_selection(event).get("box")
     try:
         (x0, x1), (y0, y1) = sorted(map(float, box["x"])), sorted(map(float, box["y"]))
     except (KeyError, TypeError, ValueError):
@@ -221,7 +214,7 @@ def map_box(event) -> tuple[float, float, float, float] | None:
 
 def map_click(event) -> tuple[int, int, float, float] | None:
     """The (kind, index, x, y) of the point or grid cell a map_chart event picked, or None."""
-    picked = _selection(event).get("pick")
+    picked = chart_selection(event).get("pick")
     try:
         p = dict(list(picked)[0])
         return int(p["kind"]), int(p["idx"]), float(p["x"]), float(p["y"])

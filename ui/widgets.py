@@ -229,13 +229,19 @@ def linked_maps(maps: LinkedMaps, titles: list[tuple[str, str]], class_names, pe
     return chart.configure_view(stroke="#ddd").properties(usermeta={"embedOptions": {"renderer": MAPS_RENDERER}})
 
 
+def chart_selection(event) -> dict:
+    """The selections of an st.altair_chart event, by parameter name ({} before any event, or for one that is
+    not a selection event)."""
+    try:
+        return dict(event["selection"] or {})
+    except (KeyError, TypeError, ValueError):
+        return {}
+
+
 def linked_pick(event, maps: LinkedMaps) -> tuple[list[int], str | None]:
     """The test-point ids a linked_maps selection event holds, and the label of the map it was made in
     (None for clicked points, which are the same points in every map). A box holds the points inside it."""
-    try:
-        sel = dict(event["selection"] or {})
-    except (KeyError, TypeError, ValueError):  # no event yet, or not a selection event
-        sel = {}
+    sel = chart_selection(event)
     box = dict(sel.get("box") or {})
     xs = [k for k in box if k.startswith("x_") and k[2:].isdigit()]
     if xs and f"y_{xs[0][2:]}" in box:

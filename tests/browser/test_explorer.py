@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import MAP_CANVAS, MAP_JS, coloured_pixels, map_grid_cells, map_test_point, map_tooltip
+from tests.browser.conftest import (
+    MAP_CANVAS, MAP_JS, coloured_pixels, map_grid_cells, map_test_point, map_tooltip)
 
 pytestmark = pytest.mark.browser
 

@@ -1,5 +1,5 @@
-"""Latent space in Chromium: clicking a point of the map (a Vega-Lite canvas; which image a point is comes from its
-tooltip) picks that test image and shows its reconstruction; a click on an empty spot decodes that spot; uploading a file that is
+"""Latent space in Chromium: clicking a point of the map (a Vega-Lite canvas; which image a point is comes
+from its tooltip) picks that test image and shows its reconstruction; a click on an empty spot decodes that spot; uploading a file that is
 not an image gives a clear message, not a traceback."""
 import re
 

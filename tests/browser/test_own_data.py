@@ -136,7 +136,7 @@ def test_upload_train_and_explore_own_data(app, server):
     assert picked.first.input_value() == NAME
     assert app.sidebar.get_by_role("button", name="Download model (.zip)").count() == 1
     link = app.sidebar.locator('[data-testid="stSidebarNav"] a').filter(has_text="Latent space")
-    chart = app.main.locator(".js-plotly-plot")
+    chart = app.main.locator('[data-testid="stVegaLiteChart"] canvas')  # the latent map
     app.act(lambda: link.first.click(), until=chart, timeout=120_000)
     app.assert_healthy()
     picked = app.sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="Dataset")
