@@ -147,6 +147,9 @@ MAP_JS = """
 }
 """
 TOOLTIP = "#vg-tooltip-element"
+# The text of Vega's tooltip while one shows, else ''.
+TOOLTIP_TEXT_JS = f"""() => {{ const e = document.querySelector('{TOOLTIP}');
+  return e && e.classList.contains('visible') ? e.innerText.trim() : ''; }}"""
 TEST_POINT = re.compile(r"· test #(\d+)$")
 
 
@@ -154,12 +157,10 @@ def map_tooltip(page, x: float, y: float, timeout_ms: int = 1500) -> str:
     """Hover (x, y) and return the text of Vega's tooltip there ('' when none shows)."""
     page.mouse.move(x, y)
     try:
-        page.wait_for_function(f"() => {{ const e = document.querySelector('{TOOLTIP}');"
-                               " return e && e.classList.contains('visible') && e.innerText.trim(); }",
-                               timeout=timeout_ms)
+        page.wait_for_function(f"() => ({TOOLTIP_TEXT_JS})() !== ''", timeout=timeout_ms)
     except Exception:  # no tooltip at this spot
         return ""
-    return page.locator(TOOLTIP).inner_text().strip()
+    return page.evaluate(TOOLTIP_TEXT_JS)
 
 
 def map_test_point(page, found: dict, min_near: float = 12, tries: int = 20, exclude=()) -> dict | None:
@@ -195,8 +196,6 @@ def map_empty_spot(page, found: dict, tries: int = 25) -> dict | None:
     """The emptiest spot of the plot (map_grid_cells' first), or None."""
     cells = map_grid_cells(page, found, 1, tries)
     return cells[0] if cells else None
-
-
 
 
 def browser_unavailable() -> str | None:

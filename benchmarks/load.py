@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:  # `python benchmarks/load.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import (  # noqa: E402  (the one server/browser harness)
-    CHROMIUM, LAUNCH_ARGS, MAP_CANVAS, MAP_JS, TEST_POINT, TOOLTIP, StreamlitServer)
+    CHROMIUM, LAUNCH_ARGS, MAP_CANVAS, MAP_JS, TEST_POINT, TOOLTIP_TEXT_JS, StreamlitServer)
 
 DECODED = "the decoder's image of this code"  # the caption of the Generate page's decoded image
 SLIDERS = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"], ' \
@@ -58,10 +58,7 @@ CHANGED_JS = f"""([cap, old]) => {{ const src = ({DECODED_SRC_JS})(cap); return 
 
 MAX_SESSIONS = 20
 EXCEPTION = '[data-testid="stException"]'
-MAP = MAP_CANVAS
 PICKED = re.compile(r"Picked: test image #(\d+)\b")
-TOOLTIP_TEXT_JS = f"""() => {{ const e = document.querySelector('{TOOLTIP}');
-  return e && e.classList.contains('visible') ? e.innerText.trim() : ''; }}"""
 
 
 async def open_page(browser, base: str, path: str, ready: str, timeout_ms: int, holder: dict | None = None):
@@ -106,7 +103,7 @@ PICKED_CHANGED_JS = """(cur) => {
 
 async def click_action(page, state: dict, timeout_ms: int) -> float:
     """A click on a test image's point (a random isolated one, named by its tooltip) -> another image is picked."""
-    canvas = page.locator(MAP).first
+    canvas = page.locator(MAP_CANVAS).first
     await canvas.scroll_into_view_if_needed()
     found = await canvas.evaluate(MAP_JS)
     text = await page.locator('[data-testid="stMain"]').inner_text()
@@ -134,7 +131,7 @@ async def click_action(page, state: dict, timeout_ms: int) -> float:
 async def open_session(browser, base: str, i: int, timeout_ms: int, page_timeout_ms: int) -> dict:
     """Session i on its page, after one warm-up action (not counted); the clock starts after every session is open."""
     path = "/generate" if i % 2 == 0 else "/latent_space"
-    ready, action = (SLIDERS, slider_action) if path == "/generate" else (MAP, click_action)
+    ready, action = (SLIDERS, slider_action) if path == "/generate" else (MAP_CANVAS, click_action)
     out = {"page": path, "latencies": [], "timeouts": 0, "errors": 0, "ctx": None, "pg": None, "action": action,
            "state": {"rng": random.Random(i)}}
     try:
