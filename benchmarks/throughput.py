@@ -11,6 +11,9 @@ as an honest reference, a bare tensor loop (the same model.loss and Adam, nothin
 batch sizes. FLOPs: 2 x sum(in*out) of the Linear layers per image forward, training = 3x forward.
 The ceiling is a float32 n^3 matmul on the same threads. Goal: ae_core.train at batch 64 reaches at
 least 70 % of it on one thread. Where a GPU is present, its images/s are measured the same way.
+Then, at batch 64: where a step's time goes (torch.profiler), the other ways to take the step that were
+tried (torch.compile, max-autotune, bf16 autocast, Adam stepped inside backward; `step_variants`), and the
+thread's copy bandwidth, against which Adam's per-step traffic is set.
 Times are the best of --repeats, interleaved so a burst of load hits every row alike.
 """
 from __future__ import annotations
@@ -138,6 +141,82 @@ def step_breakdown(x: np.ndarray, batch: int, steps: int, seed: int, flops_per_i
             "gemm_fraction_of_matmul": batch * flops_per_image / (step_s * gemm / total) / ceiling}
 
 
+VARIANTS = ("eager", "compile", "compile max-autotune", "bf16 autocast", "Adam in backward")
+
+
+def step_variants(x: np.ndarray, batch: int, steps: int, repeats: int, seed: int, compile_: bool = True) -> dict:
+    """What else was tried for the batch-`batch` step, each as a bare step function of the speed model with
+    training's optimizer, timed interleaved (best of `repeats` runs of `steps` steps, after a warm-up that
+    includes any compilation): "eager" is the step `train` takes; "compile" is torch.compile of the loss and of
+    the optimizer's step (`TrainConfig(compile=True)` compiles the loss); "compile max-autotune" the same with
+    Inductor's autotuned kernels; "bf16 autocast" runs the forward in bfloat16 (the ceiling stays the float32
+    matmul, so it is not a way to the goal, only whether the step is compute-bound); "Adam in backward" steps
+    each parameter's fused Adam as soon as autograd has its gradient (a post-accumulate-grad hook), while it is
+    still in cache. Milliseconds per step; `compile_=False` leaves out the two compiled variants."""
+    from ae_core.training import make_optimizer
+
+    xt = torch.tensor(x[: (steps + 1) * batch])
+    n = len(xt) // batch
+
+    def build(kind):
+        model, _ = _fresh(x.shape[1:], seed)
+        model.train()
+        params = list(model.parameters())
+        if kind == "Adam in backward":
+            opts = {p: make_optimizer([p], TrainConfig(batch_size=batch), xt.device) for p in params}
+
+            def hook(p):
+                opts[p].step()
+                opts[p].zero_grad(set_to_none=True)
+
+            for p in params:
+                p.register_post_accumulate_grad_hook(hook)
+            return lambda xb: model.loss(xb)["loss"].backward()
+        opt = make_optimizer(params, TrainConfig(batch_size=batch), xt.device)
+        loss_fn, opt_step = (lambda xb: model.loss(xb)["loss"]), opt.step
+        if kind.startswith("compile"):
+            mode = "max-autotune-no-cudagraphs" if "max-autotune" in kind else None
+            loss_fn, opt_step = torch.compile(loss_fn, mode=mode, dynamic=False), torch.compile(opt.step, mode=mode)
+
+        def step(xb):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=kind == "bf16 autocast"):
+                loss = loss_fn(xb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_step()
+        return step
+
+    kinds = [k for k in VARIANTS if compile_ or not k.startswith("compile")]
+    fns, warm = {}, {}
+    for k in kinds:
+        t0 = time.perf_counter()
+        fns[k] = build(k)
+        for i in range(min(n, 20)):
+            fns[k](xt[i * batch:(i + 1) * batch])
+        warm[k] = time.perf_counter() - t0
+    best = dict.fromkeys(kinds, float("inf"))
+    for _ in range(repeats):
+        for k in kinds:
+            t0 = time.perf_counter()
+            for i in range(n):
+                fns[k](xt[i * batch:(i + 1) * batch])
+            best[k] = min(best[k], (time.perf_counter() - t0) / n)
+    return {k: {"ms_per_step": best[k] * 1e3, "warm_up_s": warm[k]} for k in kinds}
+
+
+def copy_bandwidth(mb: int, repeats: int) -> float:
+    """Bytes per second read plus written by one thread copying an `mb`-MB float32 tensor: the rate at which a
+    step can stream what does not stay in cache (parameters, gradients, Adam's two moments)."""
+    a, b = torch.ones(mb * 2**20 // 4), torch.empty(mb * 2**20 // 4)
+    b.copy_(a)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        b.copy_(a)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * mb * 2**20 / best
+
+
 def measure(x: np.ndarray, batches, epochs: int, repeats: int, device: str, seed: int, impls=IMPLS) -> dict:
     fit_idx, _ = split_validation(len(x), TrainConfig().val_fraction, seed)
     x_fit = np.ascontiguousarray(x[fit_idx])
@@ -186,6 +265,27 @@ def run(args) -> dict:
                       "matmul_gflops": matmul_flops(args.matmul_n, args.matmul_repeats, "cuda") / 1e9}
     # --quick too, with 5 steps: the same code path
     res["breakdown"] = step_breakdown(x, GOAL_BATCH, 5 if args.quick else 200, args.seed, flops_per_image, ceiling)
+    # The quick run leaves out the compiled variants: compiling takes about a minute.
+    rows = step_variants(x, GOAL_BATCH, 5 if args.quick else 60, 1 if args.quick else 6, args.seed,
+                         compile_=not args.quick)
+    for v in rows.values():
+        v["images_per_s"] = GOAL_BATCH / (v["ms_per_step"] / 1e3)
+        v["fraction_of_matmul"] = v["images_per_s"] * flops_per_image / ceiling
+    n_params = sum(p.numel() for p in model.parameters())
+    bw = copy_bandwidth(8 if args.quick else 64, 3 if args.quick else 10)
+    res["variants"] = {"batch": GOAL_BATCH, "rows": rows, "params": n_params,
+                       # Adam reads parameters, gradients and both moments and writes three of them back, every
+                       # step: 28 bytes a parameter that a loop streams through memory once the 16 bytes a
+                       # parameter of state no longer fit in cache.
+                       "state_mb": 16 * n_params / 2**20, "copy_gb_per_s": bw / 1e9,
+                       "adam_stream_ms": 28 * n_params / bw * 1e3,
+                       "gemm_at_ceiling_ms": GOAL_BATCH * flops_per_image / ceiling * 1e3,
+                       "goal_step_ms": GOAL_BATCH * flops_per_image / (GOAL_FRACTION * ceiling) * 1e3}
+    # The best a loop could do with its matrix products at the ceiling and the update and the rest of the step
+    # as they are: the profiled shares applied to the unprofiled eager step.
+    bd, va = res["breakdown"], res["variants"]
+    va["rest_ms"] = (bd["optimizer"] + bd["other"]) * rows["eager"]["ms_per_step"]
+    va["bound_fraction"] = va["gemm_at_ceiling_ms"] / (va["gemm_at_ceiling_ms"] + va["rest_ms"])
     goal_row = cpu.get(str(GOAL_BATCH), {}).get("ae_core.train (auto)")
     if goal_row:
         frac = goal_row["fraction_of_matmul"]
@@ -222,6 +322,21 @@ def render_markdown(res: dict) -> str:
                   f"ops, autograd, Python) {bd['other']:.0%}. The matrix products themselves run at "
                   f"{bd['gemm_fraction_of_matmul']:.0%} of the ceiling, so with nothing else in the step a loop "
                   f"would reach that; the update and the rest are what stand between it and the goal."]
+    if "variants" in res:
+        va = res["variants"]
+        lines += ["", f"Other ways to take a batch-{va['batch']} step (bare step functions, best of interleaved runs; "
+                  "warm-up includes compiling):", "",
+                  "| step | ms / step | images / s | of the matmul | warm-up s |", "|---|---|---|---|---|"]
+        for k, v in va["rows"].items():
+            lines.append(f"| {k} | {v['ms_per_step']:.2f} | {v['images_per_s']:,.0f} | {v['fraction_of_matmul']:.0%} "
+                         f"| {v['warm_up_s']:.1f} |")
+        lines += ["", f"The goal needs a step of at most {va['goal_step_ms']:.2f} ms. At the ceiling its matrix products "
+                  f"take {va['gemm_at_ceiling_ms']:.2f} ms; the update and everything else take {va['rest_ms']:.2f} ms "
+                  f"of the eager step (its profiled shares), so with every matrix product at the ceiling a loop "
+                  f"would reach {va['bound_fraction']:.0%}. The update reads and writes {va['params']:,} parameters, "
+                  f"their gradients and both moments every step ({va['state_mb']:.1f} MB of state, 28 bytes a "
+                  f"parameter): {va['adam_stream_ms']:.2f} ms at this thread's copy bandwidth "
+                  f"({va['copy_gb_per_s']:.1f} GB/s read + write, a 64 MB copy) if none of it stayed in cache."]
     if "goal" in res:
         g = res["goal"]
         lines += ["", f"Goal: {g['text']}: measured {g['measured']:.0%} — **{g['result']}**."]

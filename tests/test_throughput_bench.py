@@ -23,3 +23,11 @@ def test_quick_run_writes_rows_a_goal_and_a_step_breakdown(tmp_path):
     assert bd["gemm_fraction_of_matmul"] > 0
     md = (tmp_path / "throughput_results.md").read_text()
     assert "Where a batch-64 step goes" in md and goal["result"] in md
+    va = res["variants"]
+    assert set(va["rows"]) == {k for k in throughput.VARIANTS if not k.startswith("compile")}  # quick: no compiling
+    for v in va["rows"].values():
+        assert v["ms_per_step"] > 0 and v["images_per_s"] == pytest.approx(64 / (v["ms_per_step"] / 1e3))
+    assert va["adam_stream_ms"] == pytest.approx(28 * va["params"] / (va["copy_gb_per_s"] * 1e9) * 1e3)
+    assert va["goal_step_ms"] == pytest.approx(va["gemm_at_ceiling_ms"] / throughput.GOAL_FRACTION)
+    assert "Other ways to take a batch-64 step" in md and "Adam in backward" in md
+    assert 0 < va["bound_fraction"] < 1
