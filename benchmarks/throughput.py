@@ -96,6 +96,43 @@ def time_bare(x_fit: np.ndarray, batch: int, epochs: int, device: str, seed: int
     return time.perf_counter() - t0
 
 
+VARIANTS = ("eager", "compile", "compile max-autotune", "bf16 autocast", "Adam in backward")
+
+
+def bare_step(kind: str, shape, batch: int, seed: int):
+    """A training step of a fresh speed model, as a function of one batch: "eager" is the step `train` takes
+    (training's optimizer, zero_grad, backward, step); the other VARIANTS are described in step_variants."""
+    from ae_core.training import make_optimizer
+
+    model, _ = _fresh(shape, seed)
+    model.train()
+    params = list(model.parameters())
+    cfg = TrainConfig(batch_size=batch)
+    if kind == "Adam in backward":
+        opts = {p: make_optimizer([p], cfg, torch.device("cpu")) for p in params}
+
+        def hook(p):
+            opts[p].step()
+            opts[p].zero_grad(set_to_none=True)
+
+        for p in params:
+            p.register_post_accumulate_grad_hook(hook)
+        return lambda xb: model.loss(xb)["loss"].backward()
+    opt = make_optimizer(params, cfg, torch.device("cpu"))
+    loss_fn, opt_step = (lambda xb: model.loss(xb)["loss"]), opt.step
+    if kind.startswith("compile"):
+        mode = "max-autotune-no-cudagraphs" if "max-autotune" in kind else None
+        loss_fn, opt_step = torch.compile(loss_fn, mode=mode, dynamic=False), torch.compile(opt.step, mode=mode)
+
+    def step(xb):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=kind == "bf16 autocast"):
+            loss = loss_fn(xb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_step()
+    return step
+
+
 GEMM_OPS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul")
 
 
@@ -107,25 +144,14 @@ def step_breakdown(x: np.ndarray, batch: int, steps: int, seed: int, flops_per_i
     their share of the profiled step's time (`gemm_fraction_of_matmul`, against the matmul `ceiling`)."""
     from torch.profiler import ProfilerActivity, profile
 
-    from ae_core.training import make_optimizer
-
-    model, _ = _fresh(x.shape[1:], seed)
-    model.train()
-    xt = torch.tensor(x[: max(batch, 1)])
-    opt = make_optimizer(list(model.parameters()), TrainConfig(batch_size=batch), xt.device)
-
-    def step():
-        loss = model.loss(xt[:batch])["loss"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
+    xb = torch.tensor(x[: max(batch, 1)])
+    step = bare_step("eager", x.shape[1:], batch, seed)
     for _ in range(20):  # warm-up: allocations, lazy initialisation
-        step()
+        step(xb)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         t0 = time.perf_counter()
         for _ in range(steps):
-            step()
+            step(xb)
         wall = time.perf_counter() - t0
     gemm = opt_t = total = 0.0
     for e in prof.key_averages():
@@ -141,9 +167,6 @@ def step_breakdown(x: np.ndarray, batch: int, steps: int, seed: int, flops_per_i
             "gemm_fraction_of_matmul": batch * flops_per_image / (step_s * gemm / total) / ceiling}
 
 
-VARIANTS = ("eager", "compile", "compile max-autotune", "bf16 autocast", "Adam in backward")
-
-
 def step_variants(x: np.ndarray, batch: int, steps: int, repeats: int, seed: int, compile_: bool = True) -> dict:
     """What else was tried for the batch-`batch` step, each as a bare step function of the speed model with
     training's optimizer, timed interleaved (best of `repeats` runs of `steps` steps, after a warm-up that
@@ -153,44 +176,14 @@ def step_variants(x: np.ndarray, batch: int, steps: int, repeats: int, seed: int
     matmul, so it is not a way to the goal, only whether the step is compute-bound); "Adam in backward" steps
     each parameter's fused Adam as soon as autograd has its gradient (a post-accumulate-grad hook), while it is
     still in cache. Milliseconds per step; `compile_=False` leaves out the two compiled variants."""
-    from ae_core.training import make_optimizer
-
     xt = torch.tensor(x[: (steps + 1) * batch])
     n = len(xt) // batch
-
-    def build(kind):
-        model, _ = _fresh(x.shape[1:], seed)
-        model.train()
-        params = list(model.parameters())
-        if kind == "Adam in backward":
-            opts = {p: make_optimizer([p], TrainConfig(batch_size=batch), xt.device) for p in params}
-
-            def hook(p):
-                opts[p].step()
-                opts[p].zero_grad(set_to_none=True)
-
-            for p in params:
-                p.register_post_accumulate_grad_hook(hook)
-            return lambda xb: model.loss(xb)["loss"].backward()
-        opt = make_optimizer(params, TrainConfig(batch_size=batch), xt.device)
-        loss_fn, opt_step = (lambda xb: model.loss(xb)["loss"]), opt.step
-        if kind.startswith("compile"):
-            mode = "max-autotune-no-cudagraphs" if "max-autotune" in kind else None
-            loss_fn, opt_step = torch.compile(loss_fn, mode=mode, dynamic=False), torch.compile(opt.step, mode=mode)
-
-        def step(xb):
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=kind == "bf16 autocast"):
-                loss = loss_fn(xb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt_step()
-        return step
 
     kinds = [k for k in VARIANTS if compile_ or not k.startswith("compile")]
     fns, warm = {}, {}
     for k in kinds:
         t0 = time.perf_counter()
-        fns[k] = build(k)
+        fns[k] = bare_step(k, x.shape[1:], batch, seed)
         for i in range(min(n, 20)):
             fns[k](xt[i * batch:(i + 1) * batch])
         warm[k] = time.perf_counter() - t0
@@ -272,8 +265,9 @@ def run(args) -> dict:
         v["images_per_s"] = GOAL_BATCH / (v["ms_per_step"] / 1e3)
         v["fraction_of_matmul"] = v["images_per_s"] * flops_per_image / ceiling
     n_params = sum(p.numel() for p in model.parameters())
-    bw = copy_bandwidth(8 if args.quick else 64, 3 if args.quick else 10)
-    res["variants"] = {"batch": GOAL_BATCH, "rows": rows, "params": n_params,
+    copy_mb = 8 if args.quick else 64
+    bw = copy_bandwidth(copy_mb, 3 if args.quick else 10)
+    res["variants"] = {"batch": GOAL_BATCH, "rows": rows, "params": n_params, "copy_mb": copy_mb,
                        # Adam reads parameters, gradients and both moments and writes three of them back, every
                        # step: 28 bytes a parameter that a loop streams through memory once the 16 bytes a
                        # parameter of state no longer fit in cache.
@@ -336,7 +330,7 @@ def render_markdown(res: dict) -> str:
                   f"would reach {va['bound_fraction']:.0%}. The update reads and writes {va['params']:,} parameters, "
                   f"their gradients and both moments every step ({va['state_mb']:.1f} MB of state, 28 bytes a "
                   f"parameter): {va['adam_stream_ms']:.2f} ms at this thread's copy bandwidth "
-                  f"({va['copy_gb_per_s']:.1f} GB/s read + write, a 64 MB copy) if none of it stayed in cache."]
+                  f"({va['copy_gb_per_s']:.1f} GB/s read + write, a {va['copy_mb']} MB copy) if none of it stayed in cache."]
     if "goal" in res:
         g = res["goal"]
         lines += ["", f"Goal: {g['text']}: measured {g['measured']:.0%} — **{g['result']}**."]
