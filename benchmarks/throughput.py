@@ -9,11 +9,13 @@ its per-epoch validation pass and best-weights copy included) on the speed model
 `TrainConfig.optimizer` offers ("auto" is what training uses), at each batch size of the grid; and,
 as an honest reference, a bare tensor loop (the same model.loss and Adam, nothing else) at the same
 batch sizes. FLOPs: 2 x sum(in*out) of the Linear layers per image forward, training = 3x forward.
-The ceiling is a float32 n^3 matmul on the same threads. Goal: ae_core.train at batch 64 reaches at
+The ceiling is the fastest float32 n^3 matmul on the same threads (benchmarks/ceiling.py), read before
+and after the rows. Goal: ae_core.train at batch 64 reaches at
 least 70 % of it on one thread. Where a GPU is present, its images/s are measured the same way.
 Then, at batch 64: where a step's time goes (torch.profiler), the other ways to take the step that were
-tried (torch.compile, max-autotune, bf16 autocast, Adam stepped inside backward; `step_variants`), and the
-thread's copy bandwidth, against which Adam's per-step traffic is set.
+tried (torch.compile, max-autotune, bf16 autocast, Adam stepped inside backward; `step_variants`), the
+thread's copy bandwidth, against which Adam's per-step traffic is set, and the step's matrix products and
+Adam update each timed alone (`step_alone`): the floor any loop of this model stands on, measured.
 Times are the best of --repeats, interleaved so a burst of load hits every row alike.
 """
 from __future__ import annotations
@@ -35,26 +37,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ae_core import data, models, workflow  # noqa: E402
+from benchmarks.ceiling import SIZES, higher, matmul_ceiling  # noqa: E402
 from ae_core.training import TrainConfig, split_validation, train  # noqa: E402
 
 IMPLS = ("auto", "fused", "foreach", "loop")
 GOAL_BATCH, GOAL_FRACTION = 64, 0.70
-
-
-def matmul_flops(n: int, repeats: int, device: str = "cpu") -> float:
-    g = torch.Generator().manual_seed(0)
-    a, b = torch.randn(n, n, generator=g).to(device), torch.randn(n, n, generator=g).to(device)
-    a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        if device != "cpu":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        a @ b
-        if device != "cpu":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best
 
 
 def linear_macs(model: torch.nn.Module) -> int:
@@ -197,6 +184,48 @@ def step_variants(x: np.ndarray, batch: int, steps: int, repeats: int, seed: int
     return {k: {"ms_per_step": best[k] * 1e3, "warm_up_s": warm[k]} for k in kinds}
 
 
+def _best_ms(fn, calls: int, repeats: int) -> float:
+    for _ in range(min(calls, 10)):  # warm-up: the library's buffers, the operands into cache
+        fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return best * 1e3
+
+
+def step_alone(shape, batch: int, calls: int, repeats: int, seed: int) -> dict:
+    """The parts of a batch-`batch` step that no loop can leave out, each timed alone on its own operands in a
+    warm cache: every matrix product autograd runs for the speed model's Linear layers, at the shapes and
+    layouts it runs them (forward `addmm(b, x, W.t())`; backward `x.t() @ dy` for the weight and `dy @ W` for
+    the input, which the first layer does not need), and training's Adam update of all the parameters. Their
+    sum is a floor for the step measured on this machine rather than assumed: in the step itself the layers'
+    weights, gradients and Adam's moments (far more than L2 holds) do not stay in cache between them."""
+    from ae_core.training import make_optimizer
+
+    model, _ = _fresh(shape, seed)
+    g = torch.Generator().manual_seed(seed)
+    rows = []
+    for i, lin in enumerate(m for m in model.modules() if isinstance(m, torch.nn.Linear)):
+        a, o = lin.in_features, lin.out_features
+        x, w = torch.randn(batch, a, generator=g), torch.randn(o, a, generator=g)
+        b, dy = torch.randn(o, generator=g), torch.randn(batch, o, generator=g)
+        prods = {"forward": lambda: torch.addmm(b, x, w.t()), "weight grad": lambda: x.t().mm(dy)}
+        if i:
+            prods["input grad"] = lambda: dy.mm(w)
+        for name, fn in prods.items():
+            rows.append({"layer": f"{a}->{o}", "product": name, "ms": _best_ms(fn, calls, repeats),
+                         "flops": 2 * batch * a * o})
+    params = list(model.parameters())
+    for p in params:
+        p.grad = torch.randn(p.shape, generator=g)
+    opt = make_optimizer(params, TrainConfig(batch_size=batch), torch.device("cpu"))
+    return {"products": rows, "gemm_ms": sum(r["ms"] for r in rows),
+            "adam_ms": _best_ms(opt.step, calls, repeats)}
+
+
 def copy_bandwidth(mb: int, repeats: int) -> float:
     """Bytes per second read plus written by one thread copying an `mb`-MB float32 tensor: the rate at which a
     step can stream what does not stay in cache (parameters, gradients, Adam's two moments)."""
@@ -235,8 +264,11 @@ def run(args) -> dict:
     model, over = _fresh(ds.sample_shape, args.seed)
     macs = linear_macs(model)
     flops_per_image = 6 * macs
-    ceiling = matmul_flops(args.matmul_n, args.matmul_repeats)
+    before = matmul_ceiling(args.matmul_sizes, args.matmul_seconds)
     cpu = measure(x, args.batches, args.epochs, args.repeats, "cpu", args.seed)
+    # Measured again after the rows, the higher reading kept; the step analyses below use it too.
+    matmul = higher(before, matmul_ceiling(args.matmul_sizes, args.matmul_seconds))
+    ceiling = matmul["gflops"] * 1e9
     for b, r in cpu.items():
         for k, v in r.items():
             v["gflops"] = v["images_per_s"] * flops_per_image / 1e9
@@ -249,13 +281,13 @@ def run(args) -> dict:
         "model": {"kind": "ae", "config": {k: list(v) if isinstance(v, tuple) else v for k, v in over.items()},
                   "macs_forward": macs, "train_flops_per_image": flops_per_image},
         "dataset": ds.name, "n_train": len(x), "epochs": args.epochs, "repeats": args.repeats,
-        "matmul": {"n": args.matmul_n, "gflops": ceiling / 1e9},
+        "matmul": matmul,
         "cpu": cpu,
     }
     if torch.cuda.is_available() and not args.no_gpu:
         gpu = measure(x, args.batches, args.epochs, args.repeats, "cuda", args.seed, impls=("auto",))
         res["gpu"] = {"name": torch.cuda.get_device_name(0), "rows": gpu,
-                      "matmul_gflops": matmul_flops(args.matmul_n, args.matmul_repeats, "cuda") / 1e9}
+                      "matmul_gflops": matmul_ceiling(args.matmul_sizes, args.matmul_seconds, "cuda")["gflops"]}
     # --quick too, with 5 steps: the same code path
     res["breakdown"] = step_breakdown(x, GOAL_BATCH, 5 if args.quick else 200, args.seed, flops_per_image, ceiling)
     # The quick run leaves out the compiled variants: compiling takes about a minute.
@@ -280,14 +312,23 @@ def run(args) -> dict:
     bd, va = res["breakdown"], res["variants"]
     va["rest_ms"] = (bd["optimizer"] + bd["other"]) * rows["eager"]["ms_per_step"]
     va["bound_fraction"] = va["gemm_at_ceiling_ms"] / (va["gemm_at_ceiling_ms"] + va["rest_ms"])
+    alone = step_alone(x.shape[1:], GOAL_BATCH, 10 if args.quick else 200, 2 if args.quick else 5, args.seed)
+    alone["bound_fraction"] = va["gemm_at_ceiling_ms"] / (alone["gemm_ms"] + alone["adam_ms"])
+    # The products' own FLOPs: the first layer has no input gradient, so fewer than the goal's 3x forward.
+    alone["gemm_fraction_of_matmul"] = sum(r["flops"] for r in alone["products"]) / (alone["gemm_ms"] / 1e3) / ceiling
+    va["alone"] = alone
     goal_row = cpu.get(str(GOAL_BATCH), {}).get("ae_core.train (auto)")
     if goal_row:
         frac = goal_row["fraction_of_matmul"]
         res["goal"] = {"text": f"ae_core.train at batch {GOAL_BATCH}, {args.threads} thread(s): >= "
-                               f"{GOAL_FRACTION:.0%} of the {args.matmul_n}^3 matmul's FLOP/s",
+                               f"{GOAL_FRACTION:.0%} of the matmul ceiling's FLOP/s",
                        "measured": frac, "target": GOAL_FRACTION, "result": "PASS" if frac >= GOAL_FRACTION else "FAIL"}
     res["machine"]["load_avg_after"] = os.getloadavg()
     return res
+
+
+def _sizes(reading: dict) -> str:
+    return ", ".join(f"{n}^3 {g:.1f}" for n, g in reading["by_size"].items())
 
 
 def render_markdown(res: dict) -> str:
@@ -297,7 +338,9 @@ def render_markdown(res: dict) -> str:
              f"{m['load_avg_before'][0]:.1f} before, {m['load_avg_after'][0]:.1f} after. Model: ae "
              f"{res['model']['config']} ({res['model']['train_flops_per_image'] / 1e6:.2f} MFLOP per training image); "
              f"{res['n_train']} images ({res['dataset']}), {res['epochs']} epoch(s), best of {res['repeats']}. "
-             f"Ceiling: {res['matmul']['n']}^3 float32 matmul, {res['matmul']['gflops']:.1f} GFLOP/s.", "",
+             f"Ceiling: the fastest float32 n^3 matmul (benchmarks/ceiling.py) on the same thread(s), "
+             f"{res['matmul']['gflops']:.1f} GFLOP/s, the higher of its readings before "
+             f"({_sizes(res['matmul']['before'])}) and after the rows ({_sizes(res['matmul']['after'])}).", "",
              "| batch | loop | images / s | GFLOP/s | of the matmul |", "|---|---|---|---|---|"]
     for b, rows in res["cpu"].items():
         for k, v in rows.items():
@@ -331,6 +374,19 @@ def render_markdown(res: dict) -> str:
                   f"their gradients and both moments every step ({va['state_mb']:.1f} MB of state, 28 bytes a "
                   f"parameter): {va['adam_stream_ms']:.2f} ms at this thread's copy bandwidth "
                   f"({va['copy_gb_per_s']:.1f} GB/s read + write, a {va['copy_mb']} MB copy) if none of it stayed in cache."]
+        al = va.get("alone")
+        if al:
+            lines += ["", f"The same step's parts timed alone, each on its own operands in a warm cache: its "
+                      f"{len(al['products'])} matrix products take {al['gemm_ms']:.2f} ms together "
+                      f"({al['gemm_fraction_of_matmul']:.0%} of the ceiling at these shapes) and the Adam update "
+                      f"{al['adam_ms']:.2f} ms. A loop that did nothing else, at those speeds, would reach "
+                      f"{al['bound_fraction']:.0%} (the goal's FLOP count, 3x the forward's); the goal needs "
+                      f"{GOAL_FRACTION:.0%}.", "",
+                      "| layer | product | ms alone | of the matmul |", "|---|---|---|---|"]
+            ceiling_gflops = res["matmul"]["gflops"]
+            for r in al["products"]:
+                lines.append(f"| {r['layer']} | {r['product']} | {r['ms']:.3f} | "
+                             f"{r['flops'] / (r['ms'] / 1e3) / (ceiling_gflops * 1e9):.0%} |")
     if "goal" in res:
         g = res["goal"]
         lines += ["", f"Goal: {g['text']}: measured {g['measured']:.0%} — **{g['result']}**."]
@@ -346,8 +402,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--repeats", type=int, default=None)
     ap.add_argument("--batches", type=lambda s: [int(b) for b in s.split(",")], default=None)
-    ap.add_argument("--matmul-n", type=int, default=None)
-    ap.add_argument("--matmul-repeats", type=int, default=5)
+    ap.add_argument("--matmul-sizes", type=lambda s: [int(n) for n in s.split(",")], default=None)
+    ap.add_argument("--matmul-seconds", type=float, default=None, help="at least this long on each size")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-gpu", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks", help="folder for throughput_results.{json,md}")
@@ -357,7 +413,8 @@ def main(argv=None) -> int:
     a.epochs = a.epochs or (1 if q else 3)
     a.repeats = a.repeats or (1 if q else 3)
     a.batches = a.batches or ([64, 256] if q else [64, 256, 4096])
-    a.matmul_n = a.matmul_n or (256 if q else 2048)
+    a.matmul_sizes = a.matmul_sizes or ([128, 256] if q else list(SIZES))
+    a.matmul_seconds = a.matmul_seconds if a.matmul_seconds is not None else (0.05 if q else 0.5)
     res = run(a)
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "throughput_results.json").write_text(json.dumps(res, indent=2) + "\n")

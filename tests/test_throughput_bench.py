@@ -16,6 +16,7 @@ def test_quick_run_writes_rows_a_goal_and_a_step_breakdown(tmp_path):
             r["images_per_s"] * res["model"]["train_flops_per_image"] / (res["matmul"]["gflops"] * 1e9))
     goal = res["goal"]
     assert goal["measured"] == rows["ae_core.train (auto)"]["fraction_of_matmul"]
+    assert res["matmul"]["gflops"] == max(res["matmul"]["before"]["gflops"], res["matmul"]["after"]["gflops"])
     assert goal["result"] == ("PASS" if goal["measured"] >= throughput.GOAL_FRACTION else "FAIL")
     bd = res["breakdown"]
     shares = [bd["gemm"], bd["optimizer"], bd["other"]]
@@ -31,3 +32,9 @@ def test_quick_run_writes_rows_a_goal_and_a_step_breakdown(tmp_path):
     assert va["goal_step_ms"] == pytest.approx(va["gemm_at_ceiling_ms"] / throughput.GOAL_FRACTION)
     assert "Other ways to take a batch-64 step" in md and "Adam in backward" in md
     assert 0 < va["bound_fraction"] < 1
+    al = va["alone"]
+    layers = [m for m in throughput._fresh((1, 28, 28), 0)[0].modules() if isinstance(m, throughput.torch.nn.Linear)]
+    assert len(al["products"]) == 3 * len(layers) - 1  # the first layer needs no input gradient
+    assert al["gemm_ms"] == pytest.approx(sum(r["ms"] for r in al["products"])) and al["adam_ms"] > 0
+    assert al["bound_fraction"] == pytest.approx(va["gemm_at_ceiling_ms"] / (al["gemm_ms"] + al["adam_ms"]))
+    assert "timed alone" in md and al["products"][0]["layer"] in md

@@ -112,8 +112,10 @@ def _speed(r: dict) -> list[str]:
     mt, mm = mem["training"], mem["models_loaded"]
     return ["## 4. Speed", "",
             f"Model `{r['model']['kind']}` {r['model']['config']}: {r['model']['macs_forward']:,} multiply-adds per "
-            f"image forward; torch threads: {r['torch_threads']}. Float32 {r['matmul']['n']}^3 matmul: "
-            f"{r['matmul']['gflops']:.1f} GFLOP/s (best of {len(r['matmul']['seconds'])}).", "",
+            f"image forward; torch threads: {r['torch_threads']}. Matmul ceiling (the fastest float32 n^3 matmul, "
+            f"benchmarks/ceiling.py, the higher of its readings before and after the loops): "
+            f"{r['matmul']['gflops']:.1f} GFLOP/s (before {r['matmul']['before']['gflops']:.1f}, after "
+            f"{r['matmul']['after']['gflops']:.1f}).", "",
             "ae_core.train by batch size (images/s): " + ", ".join(
                 f"{b}: {v:,.0f}" for b, v in r["batch_grid_images_per_s"].items())
             + f"; best batch {r['best_batch']} (the standard recipes train at {r['standard_batch']}).", "",

@@ -14,6 +14,8 @@ import time
 from ae_core import data as data_mod
 from ae_core import denoise, embeddings
 
+from .. import ceiling
+
 RECON_KINDS = ("linear", "ae", "conv", "vae")
 NOISES = ("gaussian:0.3", "gaussian:0.5", "masking:0.25", "masking:0.5", "salt-pepper:0.2")
 
@@ -51,8 +53,8 @@ class Settings:
     speed_epochs: int = 3
     speed_repeats: int = 5  # best of n, interleaved: the machine may be shared
     speed_batch_grid: tuple[int, ...] = (64, 256, 1024, 4096)
-    matmul_n: int = 2048
-    matmul_repeats: int = 7
+    matmul_sizes: tuple[int, ...] = ceiling.SIZES
+    matmul_seconds: float = 0.5  # at least this long on each size (benchmarks/ceiling.py)
     encode_repeats: int = 30
     decode_repeats: int = 300
     memory_epochs: int = 2
@@ -65,7 +67,7 @@ class Settings:
         base = dict(
             quick=True, n_train=500, n_test=200, dims=(2,), epochs=1, manifold_fit_n=300,
             noises=("gaussian:0.5", "masking:0.5"), denoise_latent=30, nlm_h_grid=(0.1, 0.3), nlm_val_n=10,
-            speed_epochs=1, speed_repeats=1, speed_batch_grid=(64, 256), matmul_n=512, matmul_repeats=3,
+            speed_epochs=1, speed_repeats=1, speed_batch_grid=(64, 256), matmul_sizes=(256, 512), matmul_seconds=0.05,
             encode_repeats=3, decode_repeats=20, memory_epochs=1,
         )
         base.update({k: v for k, v in kw.items() if v is not None})
