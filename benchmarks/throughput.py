@@ -10,8 +10,8 @@ its per-epoch validation pass and best-weights copy included) on the speed model
 as an honest reference, a bare tensor loop (the same model.loss and Adam, nothing else) at the same
 batch sizes. FLOPs: 2 x sum(in*out) of the Linear layers per image forward, training = 3x forward.
 The ceiling is the fastest float32 n^3 matmul on the same threads (benchmarks/ceiling.py), read before
-and after the rows. Goal: ae_core.train at batch 64 reaches at
-least 70 % of it on one thread. Where a GPU is present, its images/s are measured the same way.
+and after the rows. Goal: ae_core.train at batch 64 reaches at least 70 % of it on one thread. Where a
+GPU is present, its images/s are measured the same way.
 Then, at batch 64: where a step's time goes (torch.profiler), the other ways to take the step that were
 tried (torch.compile, max-autotune, bf16 autocast, Adam stepped inside backward; `step_variants`), the
 thread's copy bandwidth, against which Adam's per-step traffic is set, and the step's matrix products and
@@ -37,8 +37,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ae_core import data, models, workflow  # noqa: E402
-from benchmarks.ceiling import SIZES, higher, matmul_ceiling  # noqa: E402
 from ae_core.training import TrainConfig, split_validation, train  # noqa: E402
+from benchmarks.ceiling import SIZES, higher, matmul_ceiling  # noqa: E402
 
 IMPLS = ("auto", "fused", "foreach", "loop")
 GOAL_BATCH, GOAL_FRACTION = 64, 0.70
