@@ -6,13 +6,14 @@
 What is measured: `ae_core.training.train` itself (the one loop the app, the CLI and the workers use;
 its per-epoch validation pass and best-weights copy included) on the speed model of the suite
 (`workflow.standard_config("ae", 2)`: 784-512-256-2 and back), for every Adam implementation
-`TrainConfig.optimizer` offers ("auto" is what training uses), at each batch size of the grid; and,
-as an honest reference, a bare tensor loop (the same model.loss and Adam, nothing else) at the same
-batch sizes. FLOPs: 2 x sum(in*out) of the Linear layers per image forward, training = 3x forward.
+`TrainConfig.optimizer` offers ("auto" is what training uses), at each batch size of the grid, and
+once more with autograd's backward (`TrainConfig(backward="autograd")`; training derives this model's
+gradients by hand, ae_core.mlp_step); and, as an honest reference, a bare tensor loop (the same
+model.loss, autograd and Adam, nothing else) at the same batch sizes. FLOPs: 2 x sum(in*out) of the Linear layers per image forward, training = 3x forward.
 The ceiling is the fastest float32 n^3 matmul on the same threads (benchmarks/ceiling.py), read before
 and after the rows. Goal: ae_core.train at batch 64 reaches at least 70 % of it on one thread. Where a
 GPU is present, its images/s are measured the same way.
-Then, at batch 64: where a step's time goes (torch.profiler), the other ways to take the step that were
+Then, at batch 64: where autograd's step's time goes (torch.profiler), the other ways to take the step that were
 tried (torch.compile, max-autotune, bf16 autocast, Adam stepped inside backward; `step_variants`), the
 thread's copy bandwidth, against which Adam's per-step traffic is set, and the step's matrix products and
 Adam update each timed alone (`step_alone`): the floor any loop of this model stands on, measured.
@@ -53,9 +54,11 @@ def _fresh(shape, seed):
     return models.build("ae", seed=seed, input_shape=shape, **over), over
 
 
-def time_ae_core(x: np.ndarray, batch: int, epochs: int, impl: str, device: str, seed: int) -> float:
+def time_ae_core(x: np.ndarray, batch: int, epochs: int, impl: str, device: str, seed: int,
+                 backward: str = "auto") -> float:
     model, _ = _fresh(x.shape[1:], seed)
-    cfg = TrainConfig(epochs=epochs, batch_size=batch, seed=seed, patience=0, optimizer=impl, device=device)
+    cfg = TrainConfig(epochs=epochs, batch_size=batch, seed=seed, patience=0, optimizer=impl, device=device,
+                      backward=backward)
     t0 = time.perf_counter()
     train(model, x, cfg)
     if device != "cpu":
@@ -83,12 +86,14 @@ def time_bare(x_fit: np.ndarray, batch: int, epochs: int, device: str, seed: int
     return time.perf_counter() - t0
 
 
-VARIANTS = ("eager", "compile", "compile max-autotune", "bf16 autocast", "Adam in backward")
+VARIANTS = ("eager", "hand-derived backward", "compile", "compile max-autotune", "bf16 autocast", "Adam in backward")
 
 
 def bare_step(kind: str, shape, batch: int, seed: int):
-    """A training step of a fresh speed model, as a function of one batch: "eager" is the step `train` takes
-    (training's optimizer, zero_grad, backward, step); the other VARIANTS are described in step_variants."""
+    """A training step of a fresh speed model, as a function of one batch: "eager" is autograd's step (training's
+    optimizer, zero_grad, backward, step), "hand-derived backward" the step `train` takes for this model
+    (ae_core.mlp_step, then the same optimizer); the other VARIANTS are described in step_variants."""
+    from ae_core.mlp_step import ManualBackward
     from ae_core.training import make_optimizer
 
     model, _ = _fresh(shape, seed)
@@ -106,6 +111,13 @@ def bare_step(kind: str, shape, batch: int, seed: int):
             p.register_post_accumulate_grad_hook(hook)
         return lambda xb: model.loss(xb)["loss"].backward()
     opt = make_optimizer(params, cfg, torch.device("cpu"))
+    if kind == "hand-derived backward":
+        manual = ManualBackward.of(model)
+
+        def manual_step(xb):
+            manual.step(xb)
+            opt.step()
+        return manual_step
     loss_fn, opt_step = (lambda xb: model.loss(xb)["loss"]), opt.step
     if kind.startswith("compile"):
         mode = "max-autotune-no-cudagraphs" if "max-autotune" in kind else None
@@ -157,7 +169,8 @@ def step_breakdown(x: np.ndarray, batch: int, steps: int, seed: int, flops_per_i
 def step_variants(x: np.ndarray, batch: int, steps: int, repeats: int, seed: int, compile_: bool = True) -> dict:
     """What else was tried for the batch-`batch` step, each as a bare step function of the speed model with
     training's optimizer, timed interleaved (best of `repeats` runs of `steps` steps, after a warm-up that
-    includes any compilation): "eager" is the step `train` takes; "compile" is torch.compile of the loss and of
+    includes any compilation): "eager" is autograd's step, "hand-derived backward" the step `train` takes for this
+    model (ae_core.mlp_step); "compile" is torch.compile of the loss and of
     the optimizer's step (`TrainConfig(compile=True)` compiles the loss); "compile max-autotune" the same with
     Inductor's autotuned kernels; "bf16 autocast" runs the forward in bfloat16 (the ceiling stays the float32
     matmul, so it is not a way to the goal, only whether the step is compute-bound); "Adam in backward" steps
@@ -253,6 +266,9 @@ def measure(x: np.ndarray, batches, epochs: int, repeats: int, device: str, seed
             r = rows[str(b)]
             for impl in impls:
                 r.setdefault(f"ae_core.train ({impl})", []).append(time_ae_core(x, b, epochs, impl, device, seed))
+            # The same training with autograd's backward: what the hand-derived one (ae_core.mlp_step) replaced.
+            r.setdefault("ae_core.train (auto, autograd backward)", []).append(
+                time_ae_core(x, b, epochs, "auto", device, seed, backward="autograd"))
             r.setdefault("bare tensor loop", []).append(time_bare(x_fit, b, epochs, device, seed))
     return {b: {k: {"images_per_s": images / min(v), "seconds": v} for k, v in r.items()} for b, r in rows.items()}
 

@@ -10,7 +10,8 @@ def test_quick_run_writes_rows_a_goal_and_a_step_breakdown(tmp_path):
     assert throughput.main(["--quick", "--no-gpu", "--out", str(tmp_path)]) == 0
     res = json.loads((tmp_path / "throughput_results.json").read_text())
     rows = res["cpu"]["64"]
-    assert set(rows) == {f"ae_core.train ({i})" for i in throughput.IMPLS} | {"bare tensor loop"}
+    assert set(rows) == {f"ae_core.train ({i})" for i in throughput.IMPLS} | {
+        "bare tensor loop", "ae_core.train (auto, autograd backward)"}
     for r in rows.values():
         assert r["images_per_s"] > 0 and r["fraction_of_matmul"] == pytest.approx(
             r["images_per_s"] * res["model"]["train_flops_per_image"] / (res["matmul"]["gflops"] * 1e9))
@@ -30,7 +31,7 @@ def test_quick_run_writes_rows_a_goal_and_a_step_breakdown(tmp_path):
         assert v["ms_per_step"] > 0 and v["images_per_s"] == pytest.approx(64 / (v["ms_per_step"] / 1e3))
     assert va["adam_stream_ms"] == pytest.approx(28 * va["params"] / (va["copy_gb_per_s"] * 1e9) * 1e3)
     assert va["goal_step_ms"] == pytest.approx(va["gemm_at_ceiling_ms"] / throughput.GOAL_FRACTION)
-    assert "Other ways to take a batch-64 step" in md and "Adam in backward" in md
+    assert "Other ways to take a batch-64 step" in md and "Adam in backward" in md and "hand-derived backward" in md
     assert 0 < va["bound_fraction"] < 1
     al = va["alone"]
     layers = [m for m in throughput._fresh((1, 28, 28), 0)[0].modules() if isinstance(m, throughput.torch.nn.Linear)]

@@ -1,0 +1,124 @@
+"""The hand-derived backward pass of a plain MLP autoencoder: one training step's gradients without autograd.
+
+`ManualBackward.of(module)` is the one place that says which modules it serves: an `AE` (the `ae`,
+`linear` and `dae` kinds) whose encoder and decoder are Linear layers with bias, each followed by ReLU,
+Tanh, Sigmoid or nothing, trained on the squared error (`recon_loss` "mse"). For anything else it
+returns None and training keeps autograd. `step(x, generator)` corrupts x with the module's own noise
+exactly as `Autoencoder.loss` does (same call, same generator, so the same draws), runs the forward
+pass into buffers kept from step to step, derives every parameter's gradient into its `.grad`
+(allocated once), and returns the batch's loss as a 0-d tensor on the device; the optimiser then steps
+as usual. The maths is autograd's own for these ops (the same aten backward kernels: threshold_backward,
+sigmoid_backward, tanh_backward, and the matrix products of addmm's backward), so the gradients agree
+with `loss.backward()` to float rounding (tests/test_mlp_step.py).
+
+Why it exists: at the batch sizes people train with (64), a step of the 784-512-256-2 model is 17 small
+matrix products and one Adam update, and autograd's graph, its per-op allocations and the loss's
+temporaries cost about a third of the step on a CPU core (benchmarks/throughput.py measures both).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# Activation modules this backward knows, by type: name of the op after the Linear layer.
+_ACTS = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.Identity: None}
+
+
+def _layers(seq: nn.Module) -> list[tuple[nn.Linear, str | None]] | None:
+    """(Linear, activation) pairs of a Sequential of Linear/activation modules, or None if it is not one."""
+    if not isinstance(seq, nn.Sequential):
+        return None
+    mods, out = list(seq), []
+    if len(mods) % 2:
+        return None
+    for lin, act in zip(mods[0::2], mods[1::2]):
+        if type(lin) is not nn.Linear or lin.bias is None or type(act) not in _ACTS:
+            return None
+        out.append((lin, _ACTS[type(act)]))
+    return out
+
+
+class ManualBackward:
+    """One training step's forward pass and gradients for a plain MLP autoencoder (see the module docstring)."""
+
+    def __init__(self, module: nn.Module, layers: list[tuple[nn.Linear, str | None]]):
+        self.module = module
+        self.layers = layers
+        self.params = [p for lin, _ in layers for p in (lin.weight, lin.bias)]
+        self._buffers: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
+
+    @classmethod
+    def of(cls, module: nn.Module) -> "ManualBackward | None":
+        """The manual backward for `module`, or None where it does not apply (then train with autograd)."""
+        from .models.mlp import AE  # the exact class: a subclass may change the loss or the forward pass
+
+        if type(module) is not AE or getattr(module.config, "recon_loss", "mse") != "mse":
+            return None
+        enc, dec = _layers(module.encoder), _layers(module.decoder)
+        if enc is None or dec is None:
+            return None
+        layers = enc + dec
+        params = [p for lin, _ in layers for p in (lin.weight, lin.bias)]
+        # Every parameter trained, all float32 on one device, and nothing else in the module to train.
+        if not all(p.requires_grad and p.dtype == torch.float32 for p in params) \
+                or len({p.device for p in params}) != 1 \
+                or sum(1 for p in module.parameters() if p.requires_grad) != len(params):
+            return None
+        return cls(module, layers)
+
+    def _bufs(self, batch: int, device) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Activations (outputs of each layer) and their gradients for a batch of this size, kept per size."""
+        if batch not in self._buffers:
+            outs = [torch.empty(batch, lin.out_features, device=device) for lin, _ in self.layers]
+            grads = [torch.empty(batch, lin.out_features, device=device) for lin, _ in self.layers]
+            self._buffers = {k: v for k, v in self._buffers.items() if k > batch}  # the full batch and the last
+            self._buffers[batch] = (outs, grads)
+        return self._buffers[batch]
+
+    def step(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Fill every parameter's .grad with d(loss)/d(parameter) for the batch x; return the loss (0-d).
+
+        The loss is Autoencoder.loss's: the sum of squared errors per image, averaged over the batch,
+        of the reconstruction of x's corrupted copy against x."""
+        m = self.module
+        with torch.no_grad():
+            x_in = m.noise.apply(x, generator) if m.training else x
+            target = x.reshape(len(x), -1)
+            h_in = x_in.reshape(len(x_in), -1)
+            outs, douts = self._bufs(len(x), target.device)
+            for p in self.params:
+                if p.grad is None or p.grad.shape != p.shape:
+                    p.grad = torch.empty_like(p)
+            # forward: out_l = act(h_{l-1} @ W_l^T + b_l), into the kept buffers
+            h = h_in
+            for (lin, act), out in zip(self.layers, outs):
+                torch.addmm(lin.bias, h, lin.weight.t(), out=out)
+                if act == "relu":
+                    out.clamp_min_(0)
+                elif act == "sigmoid":
+                    out.sigmoid_()
+                elif act == "tanh":
+                    out.tanh_()
+                h = out
+            # loss = sum((y - x)^2) / B; its gradient 2 (y - x) / B
+            d = douts[-1]
+            torch.sub(outs[-1], target, out=d)
+            loss = torch.dot(d.view(-1), d.view(-1)) / len(x)
+            d.mul_(2.0 / len(x))
+            for i in range(len(self.layers) - 1, -1, -1):
+                lin, act = self.layers[i]
+                out = outs[i]
+                # through the activation (its backward from its output, as autograd's)
+                if act == "relu":
+                    torch.ops.aten.threshold_backward.grad_input(d, out, 0.0, grad_input=d)
+                elif act == "sigmoid":
+                    torch.ops.aten.sigmoid_backward.grad_input(d, out, grad_input=d)
+                elif act == "tanh":
+                    torch.ops.aten.tanh_backward.grad_input(d, out, grad_input=d)
+                h_prev = outs[i - 1] if i > 0 else h_in
+                torch.mm(d.t(), h_prev, out=lin.weight.grad)
+                torch.sum(d, 0, out=lin.bias.grad)
+                if i > 0:  # the input needs no gradient
+                    torch.mm(d, lin.weight, out=douts[i - 1])
+                    d = douts[i - 1]
+        return loss
