@@ -13,8 +13,9 @@ The whole dataset sits on the device as one tensor and batches are taken by inde
 is no per-image Python work. Small batches are where a loop's own overhead shows, so each step
 does only the step: a plain MLP autoencoder's gradients are derived by hand into kept buffers
 (ae_core.mlp_step; autograd for every other kind), Adam updates every parameter in one fused (or
-foreach) call, and the loss is summed on the device and read on the host once per epoch and at progress ticks (`READ_EVERY`
-seconds apart, for on_step), never after every step (that read waits for a GPU to finish).
+foreach) call, and the loss is summed on the device and read on the host once per epoch and at
+progress ticks (`READ_EVERY` seconds apart, for on_step), never after every step (that read waits
+for a GPU to finish).
 Under `torchrun` each step's batch is sharded over the processes (ae_core.distributed). A fixed slice of the training split is held out for validation
 and early stopping; the test split is never seen here. Everything is seeded: on the CPU the
 same seed gives the same weights.
@@ -59,7 +60,8 @@ class TrainConfig:
     # on the CPU it needs a C++ toolchain; it falls back to eager (with a warning) if it cannot compile.
     compile: bool = False
     # The step's gradients: "auto" derives them by hand where ae_core.mlp_step applies (a plain MLP AE on the
-    # squared error; about a third faster a step at batch 64 on a CPU core), else autograd; "autograd": always.
+    # squared error; 12 % less time a batch-64 step on a CPU core, benchmarks/throughput.py), else autograd;
+    # "autograd": always.
     backward: str = "auto"
 
 

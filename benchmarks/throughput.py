@@ -9,12 +9,13 @@ its per-epoch validation pass and best-weights copy included) on the speed model
 `TrainConfig.optimizer` offers ("auto" is what training uses), at each batch size of the grid, and
 once more with autograd's backward (`TrainConfig(backward="autograd")`; training derives this model's
 gradients by hand, ae_core.mlp_step); and, as an honest reference, a bare tensor loop (the same
-model.loss, autograd and Adam, nothing else) at the same batch sizes. FLOPs: 2 x sum(in*out) of the Linear layers per image forward, training = 3x forward.
+model.loss, autograd and Adam, nothing else) at the same batch sizes. FLOPs: 2 x sum(in*out) of the
+Linear layers per image forward, training = 3x forward.
 The ceiling is the fastest float32 n^3 matmul on the same threads (benchmarks/ceiling.py), read before
 and after the rows. Goal: ae_core.train at batch 64 reaches at least 70 % of it on one thread. Where a
 GPU is present, its images/s are measured the same way.
-Then, at batch 64: where autograd's step's time goes (torch.profiler), the other ways to take the step that were
-tried (torch.compile, max-autotune, bf16 autocast, Adam stepped inside backward; `step_variants`), the
+Then, at batch 64: where autograd's step's time goes (torch.profiler), the other ways to take the step
+that were tried (torch.compile, max-autotune, bf16 autocast, Adam stepped inside backward; `step_variants`), the
 thread's copy bandwidth, against which Adam's per-step traffic is set, and the step's matrix products and
 Adam update each timed alone (`step_alone`): the floor any loop of this model stands on, measured.
 Times are the best of --repeats, interleaved so a burst of load hits every row alike.
