@@ -221,12 +221,12 @@ def fit(
             idx = order[i : i + config.batch_size]
             xb = x_fit.index_select(0, group.shard(idx) if group else idx)
             if manual is not None:
-                loss = manual.step(xb, g)  # writes every .grad: nothing to zero
+                loss = manual.train_step(xb, g, opt)  # writes every .grad (nothing to zero) and updates
             else:
                 loss = loss_fn(xb, g)["loss"]
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
-            opt.step()
+                opt.step()
             if sched is not None:
                 sched.step()
             running += loss.detach() * len(xb)  # on the device: no wait for the step to finish

@@ -87,13 +87,15 @@ def time_bare(x_fit: np.ndarray, batch: int, epochs: int, device: str, seed: int
     return time.perf_counter() - t0
 
 
-VARIANTS = ("eager", "hand-derived backward", "compile", "compile max-autotune", "bf16 autocast", "Adam in backward")
+VARIANTS = ("eager", "hand-derived backward", "hand-derived backward, Adam after it", "compile", "compile max-autotune", "bf16 autocast", "Adam in backward")
 
 
 def bare_step(kind: str, shape, batch: int, seed: int):
     """A training step of a fresh speed model, as a function of one batch: "eager" is autograd's step (training's
     optimizer, zero_grad, backward, step), "hand-derived backward" the step `train` takes for this model
-    (ae_core.mlp_step, then the same optimizer); the other VARIANTS are described in step_variants."""
+    (ae_core.mlp_step's train_step: each layer updated by the same fused Adam as soon as its gradients are
+    written), "hand-derived backward, Adam after it" the same gradients followed by one optimizer.step(); the
+    other VARIANTS are described in step_variants."""
     from ae_core.mlp_step import ManualBackward
     from ae_core.training import make_optimizer
 
@@ -112,8 +114,10 @@ def bare_step(kind: str, shape, batch: int, seed: int):
             p.register_post_accumulate_grad_hook(hook)
         return lambda xb: model.loss(xb)["loss"].backward()
     opt = make_optimizer(params, cfg, torch.device("cpu"))
-    if kind == "hand-derived backward":
+    if kind.startswith("hand-derived backward"):
         manual = ManualBackward.of(model)
+        if kind == "hand-derived backward":
+            return lambda xb: manual.train_step(xb, None, opt)
 
         def manual_step(xb):
             manual.step(xb)
@@ -171,7 +175,8 @@ def step_variants(x: np.ndarray, batch: int, steps: int, repeats: int, seed: int
     """What else was tried for the batch-`batch` step, each as a bare step function of the speed model with
     training's optimizer, timed interleaved (best of `repeats` runs of `steps` steps, after a warm-up that
     includes any compilation): "eager" is autograd's step, "hand-derived backward" the step `train` takes for this
-    model (ae_core.mlp_step); "compile" is torch.compile of the loss and of
+    model (ae_core.mlp_step, the update inside the backward pass), "hand-derived backward, Adam after it" the same
+    gradients and then optimizer.step(); "compile" is torch.compile of the loss and of
     the optimizer's step (`TrainConfig(compile=True)` compiles the loss); "compile max-autotune" the same with
     Inductor's autotuned kernels; "bf16 autocast" runs the forward in bfloat16 (the ceiling stays the float32
     matmul, so it is not a way to the goal, only whether the step is compute-bound); "Adam in backward" steps

@@ -86,3 +86,68 @@ def test_training_matches_autograd(tiny_x, kind):
 def test_backward_setting_is_checked(tiny_x):
     with pytest.raises(ValueError, match="backward"):
         train(models.build("ae", latent_dim=2, hidden=(8,)), tiny_x, TrainConfig(epochs=1, backward="manual"))
+
+
+def _twins(kind="ae", **over):
+    over = {"latent_dim": 2, "hidden": (24, 12), **over}
+    return [models.build(kind, seed=4, input_shape=(1, 6, 6), **over) for _ in range(2)]
+
+
+@pytest.mark.parametrize("kind, wd, schedule", [("ae", 0.0, False), ("ae", 1e-3, True), ("dae", 0.0, True)])
+def test_train_step_updates_as_optimizer_step_does(kind, wd, schedule):
+    """The update done layer by layer inside the backward pass leaves the weights and Adam's state exactly where
+    the gradients followed by optimizer.step() do, step after step, with weight decay and a changing lr."""
+    from ae_core.training import make_optimizer
+
+    ref, new = _twins(kind)
+    runs = []
+    for m in (ref, new):
+        m.train()
+        opt = make_optimizer(list(m.parameters()), TrainConfig(lr=3e-3, weight_decay=wd), torch.device("cpu"))
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6) if schedule else None
+        runs.append((m, ManualBackward.of(m), opt, sched, torch.Generator().manual_seed(2)))
+    xs = torch.rand(6, 10, 1, 6, 6, generator=torch.Generator().manual_seed(0))
+    for t, x in enumerate(xs):
+        (m0, mb0, o0, s0, g0), (m1, mb1, o1, s1, g1) = runs
+        l0 = mb0.step(x, g0)
+        o0.step()
+        assert (mb1._layer_update(o1) is not None) == (t > 0)  # from the second step on, inside the backward
+        l1 = mb1.train_step(x, g1, o1)
+        assert torch.equal(l0, l1)
+        for s in (s0, s1):
+            if s is not None:
+                s.step()
+        for (n, p0), p1 in zip(m0.named_parameters(), m1.parameters()):
+            assert torch.equal(p0, p1), (t, n)
+            for k in ("step", "exp_avg", "exp_avg_sq"):
+                assert torch.equal(o0.state[p0][k], o1.state[p1][k]), (t, n, k)
+    assert not torch.equal(ref.encoder[0].weight, _twins(kind)[0].encoder[0].weight)  # it trained
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: torch.optim.Adam(ps, foreach=True),
+    lambda ps: torch.optim.Adam(ps, fused=True, amsgrad=True),
+    lambda ps: torch.optim.SGD(ps, lr=0.1),
+])
+def test_other_optimizers_step_after_the_gradients(make):
+    ref, new = _twins()
+    o0, o1 = make(list(ref.parameters())), make(list(new.parameters()))
+    mb0, mb1 = ManualBackward.of(ref), ManualBackward.of(new)
+    for x in torch.rand(3, 8, 1, 6, 6, generator=torch.Generator().manual_seed(1)):
+        mb0.step(x)
+        o0.step()
+        assert mb1._layer_update(o1) is None
+        mb1.train_step(x, None, o1)
+        for p0, p1 in zip(ref.parameters(), new.parameters()):
+            assert torch.equal(p0, p1)
+
+
+def test_a_hooked_optimizer_steps_whole():
+    (m,) = _twins()[:1]
+    opt = torch.optim.Adam(m.parameters(), fused=True)
+    mb = ManualBackward.of(m)
+    calls = []
+    opt.register_step_post_hook(lambda *a: calls.append(1))
+    for _ in range(3):
+        mb.train_step(torch.rand(4, 1, 6, 6), None, opt)
+    assert calls == [1, 1, 1]
