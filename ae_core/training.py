@@ -12,13 +12,13 @@ and stops between steps when `should_stop()` returns True (or `max_seconds` has 
 The whole dataset sits on the device as one tensor and batches are taken by index, so there
 is no per-image Python work. Small batches are where a loop's own overhead shows, so each step
 does only the step: a plain MLP autoencoder's gradients are derived by hand into kept buffers
-(ae_core.mlp_step, which also applies the fused Adam update layer by layer inside that backward pass;
-autograd for every other kind, then Adam updates every parameter in one fused or foreach call), and the loss is summed on the device and read on the host once per epoch and at
-progress ticks (`READ_EVERY` seconds apart, for on_step), never after every step (that read waits
-for a GPU to finish).
-Under `torchrun` each step's batch is sharded over the processes (ae_core.distributed). A fixed slice of the training split is held out for validation
-and early stopping; the test split is never seen here. Everything is seeded: on the CPU the
-same seed gives the same weights.
+(ae_core.mlp_step, which also applies the fused Adam update layer by layer inside that backward
+pass; autograd for every other kind, then Adam updates every parameter in one fused or foreach call),
+and the loss is summed on the device and read on the host once per epoch and at progress ticks
+(`READ_EVERY` seconds apart, for on_step), never after every step (that read waits for a GPU to finish).
+Under `torchrun` each step's batch is sharded over the processes (ae_core.distributed). A fixed slice
+of the training split is held out for validation and early stopping; the test split is never seen
+here. Everything is seeded: on the CPU the same seed gives the same weights.
 """
 from __future__ import annotations
 
