@@ -16,10 +16,11 @@ optimiser's update applied to each layer as soon as its gradients are written (t
 from the last layer to the first, so a layer's gradient, moments and weights are updated while still
 in cache, and the first layer, updated last, is the one the next forward pass reads first). It does
 this only for the optimiser `training.make_optimizer` builds where torch has the fused kernel (the CPU
-here), torch's fused Adam without amsgrad or other options, calling the same kernel (`torch._fused_adam_`) on the state the optimiser keeps, one layer at
-a time: the same arithmetic element by element, so the weights equal `optimizer.step()`'s
-(tests/test_mlp_step.py). Any other optimiser, and the very first step (which creates Adam's state),
-get `optimizer.step()` after the gradients.
+here), torch's fused Adam without amsgrad or other options, calling the same kernel
+(`torch._fused_adam_`) on the state the optimiser keeps, one layer at a time: the same arithmetic
+element by element, so the weights equal `optimizer.step()`'s (tests/test_mlp_step.py). Any other
+optimiser, and the very first step (which creates Adam's state), get `optimizer.step()` after the
+gradients.
 
 Why it exists: at the batch sizes people train with (64), a step of the 784-512-256-2 model is 17 small
 matrix products and one Adam update, and autograd's graph, its per-op allocations and the loss's

@@ -87,7 +87,8 @@ def time_bare(x_fit: np.ndarray, batch: int, epochs: int, device: str, seed: int
     return time.perf_counter() - t0
 
 
-VARIANTS = ("eager", "hand-derived backward", "hand-derived backward, Adam after it", "compile", "compile max-autotune", "bf16 autocast", "Adam in backward")
+VARIANTS = ("eager", "hand-derived backward", "hand-derived backward, Adam after it", "compile", "compile max-autotune",
+            "bf16 autocast", "Adam in backward")
 
 
 def bare_step(kind: str, shape, batch: int, seed: int):

@@ -143,7 +143,7 @@ def test_other_optimizers_step_after_the_gradients(make):
 
 
 def test_a_hooked_optimizer_steps_whole():
-    (m,) = _twins()[:1]
+    m = _twins()[0]
     opt = torch.optim.Adam(m.parameters(), fused=True)
     mb = ManualBackward.of(m)
     calls = []
