@@ -39,3 +39,16 @@ def test_quick_run_writes_rows_a_goal_and_a_step_breakdown(tmp_path):
     assert al["gemm_ms"] == pytest.approx(sum(r["ms"] for r in al["products"])) and al["adam_ms"] > 0
     assert al["bound_fraction"] == pytest.approx(va["gemm_at_ceiling_ms"] / (al["gemm_ms"] + al["adam_ms"]))
     assert "timed alone" in md and al["products"][0]["layer"] in md
+
+
+def test_rows_are_timed_in_turn_reversed_every_other_repeat(monkeypatch):
+    """A fixed order favours the row timed later (README), so each repeat reverses the last one's order."""
+    calls = []
+    monkeypatch.setattr(throughput, "time_ae_core", lambda x, b, e, impl, dev, seed, backward="auto": calls.append(
+        (b, f"{impl}/{backward}")) or 1.0)
+    monkeypatch.setattr(throughput, "time_bare", lambda x, b, e, dev, seed: calls.append((b, "bare")) or 1.0)
+    x = throughput.np.zeros((20, 1, 28, 28), throughput.np.float32)
+    throughput.measure(x, [64, 256], 1, 3, "cpu", 0, impls=("auto", "fused"))
+    timed = calls[3:]  # after the warm-up of each implementation and the bare loop
+    one = ["auto/auto", "fused/auto", "auto/autograd", "bare"]
+    assert timed == [(b, k) for order in (one, one[::-1], one) for b in (64, 256) for k in order]
