@@ -19,7 +19,7 @@ that were tried (torch.compile, max-autotune, bf16 autocast, Adam stepped inside
 thread's copy bandwidth, against which Adam's per-step traffic is set, and the step's matrix products and
 Adam update each timed alone (`step_alone`): the floor any loop of this model stands on, measured.
 Times are the best of --repeats, interleaved so a burst of load hits every row alike, and the rows' order reversed
-every other repeat (`in_turn`): on this machine the later of two equal steps in a fixed order reads faster.
+every other repeat (benchmarks/ceiling.py's `in_turn`): on this machine the later of two equal steps in a fixed order reads faster.
 """
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import torch
@@ -42,16 +41,10 @@ if str(ROOT) not in sys.path:
 
 from ae_core import data, models, workflow  # noqa: E402
 from ae_core.training import TrainConfig, split_validation, train  # noqa: E402
-from benchmarks.ceiling import SIZES, higher, matmul_ceiling  # noqa: E402
+from benchmarks.ceiling import SIZES, higher, in_turn, matmul_ceiling  # noqa: E402
 
 IMPLS = ("auto", "fused", "foreach", "loop")
 GOAL_BATCH, GOAL_FRACTION = 64, 0.70
-
-
-def in_turn(rows: Iterable, repeat: int) -> list:
-    """The rows in the order the `repeat`-th pass times them: as given, then reversed, and so on. In a fixed order
-    the row timed later reads faster here (README, training throughput), which favoured whichever came last."""
-    return list(rows) if repeat % 2 == 0 else list(rows)[::-1]
 
 
 def linear_macs(model: torch.nn.Module) -> int:

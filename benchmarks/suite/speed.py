@@ -20,7 +20,7 @@ from ae_core import data as data_mod
 from ae_core import evaluate, latent, models, store, workflow
 from ae_core.training import TrainConfig, split_validation, train
 
-from ..ceiling import higher, matmul_ceiling
+from ..ceiling import higher, in_turn, matmul_ceiling
 from .settings import Log, Settings, goal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,11 +157,13 @@ def measure(ds: data_mod.Dataset, s: Settings, cache: dict, log: Log) -> tuple[d
     best_batch = max(grid, key=grid.get)
     loops = {}
     for b in sorted({int(tkw["batch_size"]), best_batch}):
-        times = {AE_CORE: [], DATALOADER: [], BARE: []}
-        for _ in range(s.speed_repeats):  # interleaved so a burst of load hits all three alike
-            times[AE_CORE].append(_ae_core_loop(fresh(), x, b, s.speed_epochs, lr, s.seed))
-            times[DATALOADER].append(_dataloader_loop(fresh(), x_u8, y_fit, b, s.speed_epochs, lr, s.seed))
-            times[BARE].append(_bare_loop(fresh(), x_fit, b, s.speed_epochs, lr, s.seed))
+        runs = {AE_CORE: lambda b=b: _ae_core_loop(fresh(), x, b, s.speed_epochs, lr, s.seed),
+                DATALOADER: lambda b=b: _dataloader_loop(fresh(), x_u8, y_fit, b, s.speed_epochs, lr, s.seed),
+                BARE: lambda b=b: _bare_loop(fresh(), x_fit, b, s.speed_epochs, lr, s.seed)}
+        times = {k: [] for k in runs}
+        for rep in range(s.speed_repeats):  # interleaved so a burst of load hits all three alike, in turn
+            for k in in_turn(runs, rep):
+                times[k].append(runs[k]())
         ips = {k: images / min(v) for k, v in times.items()}
         loops[str(b)] = {"images_per_s": ips, "seconds": times,
                          "gflops": {k: v * flops_per_image / 1e9 for k, v in ips.items()},
@@ -221,7 +223,8 @@ def measure(ds: data_mod.Dataset, s: Settings, cache: dict, log: Log) -> tuple[d
              "decoding one latent point (slider path) under 5 ms", f"median over {s.decode_repeats} calls; slowest model {slowest}"),
     ]
     note = (f"Model: {s.speed_kind} standard_config latent {s.speed_latent}; {len(x_fit)} images per epoch, "
-            f"{s.speed_epochs} epochs per measurement, best of {s.speed_repeats} interleaved repeats. "
+            f"{s.speed_epochs} epochs per measurement, best of {s.speed_repeats} interleaved repeats, the order "
+            "reversed every other one. "
             "ae_core.train's time includes its per-epoch validation pass and best-weights copy. The DataLoader loop "
             f"(a reference figure, no goal) stores uint8 images and converts each with {_to_tensor()[1]} "
             "(num_workers=0, shuffle); the bare loop slices a float tensor by a random permutation. All three use "
